@@ -1,0 +1,45 @@
+# theorylab: the two commands a new user needs.
+#   make demo   set up .venv, install, run every study's quick preset -> report/index.html
+#   make test   set up .venv with the dev tools, lint, run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+OUT ?= report
+
+.PHONY: demo test lint install install-dev browser bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev,dask]'
+
+# headless Chromium for the report test (Debian packages); skipped when not root
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  (apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || \
+	   (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1)) \
+	  || echo "warning: could not install chromium; the browser test will be skipped"; \
+	else echo "note: run 'sudo apt-get install chromium chromium-driver' to enable the browser test"; fi
+
+demo: install
+	$(BIN)/theorylab reproduce --preset quick --out $(OUT)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install-dev browser lint
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/bench_core.py
+	$(BIN)/python benchmarks/bench_rf_ensembles.py
+
+clean:
+	rm -rf $(VENV) $(OUT) runs .pytest_cache .ruff_cache

@@ -1,0 +1,73 @@
+"""Theory vs simulation cost of rf_ensembles on the same grid, printed as a ratio.
+
+The grid is the V1 experiment: error vs ridge for K in {1, 4, 16} at fixed
+M = K N, on power-law Gaussian data.  The theory evaluates every (K, ridge)
+point once; the simulation trains the ensembles of every (K, ridge) point for
+``seeds`` trials (the number the quick preset averages over).  JAX compile
+time is measured separately and excluded from the steady-state ratio.
+
+Usage: python benchmarks/bench_rf_ensembles.py [--seeds 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+
+from theorylab.core.spectra import power_law_spectrum
+from theorylab.studies.rf_ensembles import simulate as sim
+from theorylab.studies.rf_ensembles import theory as th
+
+
+def bench(D: int, P: int, M: int, ks: tuple[int, ...], n_ridges: int, seeds: int) -> dict:
+    sp = power_law_spectrum(D, 1.5, 0.8)
+    ridges = np.logspace(-7, -1, n_ridges)
+    # theory: every (K, ridge) point, best of 5 repeats
+    t_th = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for K in ks:
+            th.ensemble_error(sp.eigs, sp.target_power, P, M // K, K, ridges)
+        t_th.append(time.perf_counter() - t0)
+    # simulation: compile once, then time `seeds` trials of every K
+    t0 = time.perf_counter()
+    for K in ks:
+        sim.linear_errors(sim.key_for(10_000, K), sp.eigs, sp.weights, 0.0, ridges, P, M // K, K)
+    t_compile = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for s in range(seeds):
+        for K in ks:
+            sim.linear_errors(sim.key_for(s, K), sp.eigs, sp.weights, 0.0, ridges, P, M // K, K)
+    t_sim = time.perf_counter() - t0
+    return {
+        "grid": f"D={D} P={P} M={M} K={list(ks)} ridges={n_ridges}",
+        "theory_s": min(t_th),
+        "sim_s": t_sim,
+        "compile_s": t_compile,
+        "ratio": t_sim / min(t_th),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=8)
+    args = ap.parse_args()
+    rows = [
+        bench(1000, 200, 256, (1, 4, 16), 11, args.seeds),
+        bench(4000, 1024, 1024, (1, 4, 16, 64), 25, args.seeds),
+    ]
+    print(f"{'grid':<48} {'theory':>10} {'simulation':>12} {'(compile)':>10} {'sim/theory':>11}")
+    for r in rows:
+        print(
+            f"{r['grid']:<48} {r['theory_s'] * 1e3:>8.1f}ms {r['sim_s']:>11.2f}s "
+            f"{r['compile_s']:>9.2f}s {r['ratio']:>10.0f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""python -m theorylab."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,237 @@
+"""The ``theorylab`` command line.
+
+Exit codes: 0 every check passed; 1 a check failed; 2 bad usage, bad config
+or missing data (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .core.config import parse_assignments
+from .core.errors import TheorylabError
+from .core.executors import check_executor
+from .core.registry import get_study, list_studies
+from .core.report import build_report
+from .core.runner import RunResult, resolve_config, resolve_seeds, run_study
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="theorylab: theories of how neural networks learn, checked against simulation.",
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_ERROR = 0, 1, 2
+
+
+def _fail(message: str) -> typer.Exit:
+    # one plain line (no wrapping, no markup) so scripts can parse it
+    print(f"error: {message}", file=sys.stderr)
+    return typer.Exit(EXIT_ERROR)
+
+
+@contextlib.contextmanager
+def _guard():
+    """Turn library errors into one line on stderr and exit code 2."""
+    try:
+        yield
+    except TheorylabError as exc:
+        raise _fail(str(exc)) from None
+    except KeyboardInterrupt:
+        print("interrupted: finished work is kept on disk; rerun to resume", file=sys.stderr)
+        raise typer.Exit(130) from None
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+
+def _checks_table(result: RunResult) -> Table:
+    s = result.summary
+    table = Table(title=f"{s['study']} ({s['preset']}): {'PASSED' if result.passed else 'FAILED'}")
+    for col in ("check", "kind", "value", "op", "threshold", "pass"):
+        table.add_column(col)
+    for c in result.checks:
+        table.add_row(
+            c.name,
+            c.kind,
+            f"{c.value:.4g}",
+            c.op,
+            f"{c.threshold:.4g}",
+            "[green]pass[/green]" if c.passed else "[red]FAIL[/red]",
+        )
+    return table
+
+
+def _run_one(study: str, **kw) -> RunResult:
+    # validate everything cheap before any progress bar or work starts
+    s = get_study(study)
+    resolve_config(s, kw.get("preset", "quick"), kw.get("overrides"))
+    resolve_seeds(s, kw.get("preset", "quick"), kw.get("seeds"))
+    check_executor(kw.get("executor", "serial"), kw.get("workers"))
+    with _progress() as progress:
+        task = progress.add_task(f"{study}: simulating seeds", total=None)
+
+        def on_seed(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return run_study(study, on_seed=on_seed, **kw)
+
+
+@app.command("list")
+def list_cmd() -> None:
+    """List the registered studies, one line each."""
+    with _guard():
+        for sid in list_studies():
+            s = get_study(sid)
+            out_console.print(
+                f"[bold]{sid:<20}[/bold] {escape(s.title)}  (arXiv {s.paper.arxiv})", soft_wrap=True
+            )
+
+
+@app.command()
+def show(study: Annotated[str, typer.Argument(help="study id")]) -> None:
+    """Show a study's paper, config fields with defaults and allowed ranges, and presets."""
+    with _guard():
+        s = get_study(study)
+        out_console.print(f"[bold]{s.id}[/bold]: {escape(s.title)}", soft_wrap=True)
+        out_console.print(
+            escape(f"paper: {s.paper.title} ({s.paper.authors}; {s.paper.url})"), soft_wrap=True
+        )
+        table = Table(title="config fields")
+        for col in ("field", "type", "default", "allowed", "meaning"):
+            table.add_column(col, overflow="fold")
+        for f in s.config.fields_info():
+            doc = f.doc + (f" [{f.unit}]" if f.unit else "")
+            table.add_row(*(escape(str(v)) for v in (f.name, f.type, f.default, f.allowed, doc)))
+        out_console.print(table)
+        default = s.config()
+        for name, cfg in s.presets.items():
+            diff = {k: v for k, v in cfg.to_dict().items() if v != default.to_dict()[k]}
+            changes = ", ".join(f"{k}={v}" for k, v in diff.items()) or "the defaults"
+            out_console.print(
+                f"preset [bold]{name}[/bold] (seeds {s.default_seeds(name)}): {escape(changes)}",
+                soft_wrap=True,
+            )
+
+
+@app.command()
+def run(
+    study: Annotated[str, typer.Argument(help="study id (see `theorylab list`)")],
+    preset: Annotated[str, typer.Option(help="preset: quick or full")] = "quick",
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override a config field: field=value")
+    ] = None,
+    seeds: Annotated[int | None, typer.Option(help="number of seeds (default: preset's)")] = None,
+    out: Annotated[Path, typer.Option(help="output root; writes OUT/STUDY/")] = Path("runs"),
+    executor: Annotated[str, typer.Option(help="serial | processes | dask")] = "serial",
+    address: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
+    workers: Annotated[int | None, typer.Option(help="local workers")] = None,
+) -> None:
+    """Run one study: theory, simulation, checks, figures; write OUT/STUDY/."""
+    with _guard():
+        overrides = parse_assignments(set_ or [])
+        result = _run_one(
+            study,
+            preset=preset,
+            overrides=overrides,
+            seeds=seeds,
+            out=out,
+            executor=executor,
+            address=address,
+            workers=workers,
+        )
+        out_console.print(_checks_table(result))
+        out_console.print(f"outputs: {result.out_dir}")
+    raise typer.Exit(EXIT_OK if result.passed else EXIT_CHECK_FAILED)
+
+
+@app.command()
+def reproduce(
+    preset: Annotated[str, typer.Option(help="preset for every study")] = "quick",
+    only: Annotated[str | None, typer.Option(help="comma-separated study ids")] = None,
+    out: Annotated[Path, typer.Option(help="output directory")] = Path("report"),
+    seeds: Annotated[int | None, typer.Option(help="number of seeds")] = None,
+    executor: Annotated[str, typer.Option(help="serial | processes | dask")] = "serial",
+    address: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
+    workers: Annotated[int | None, typer.Option(help="local workers")] = None,
+) -> None:
+    """Run every registered study (or --only some) and write OUT/index.html."""
+    with _guard():
+        ids = list_studies()
+        if only:
+            wanted = [s.strip() for s in only.split(",") if s.strip()]
+            for sid in wanted:
+                get_study(sid)  # unknown ids fail before any work
+            ids = wanted
+        check_executor(executor, workers)
+    failed, errors = [], []
+    t0 = time.perf_counter()
+    for sid in ids:
+        try:
+            result = _run_one(
+                sid,
+                preset=preset,
+                seeds=seeds,
+                out=out,
+                executor=executor,
+                address=address,
+                workers=workers,
+            )
+        except TheorylabError as exc:
+            print(f"error: {sid}: {exc}", file=sys.stderr)
+            errors.append(sid)
+            continue
+        except KeyboardInterrupt:
+            print("interrupted: finished studies are kept; rerun to resume", file=sys.stderr)
+            raise typer.Exit(130) from None
+        out_console.print(_checks_table(result))
+        if not result.passed:
+            failed.append(sid)
+    index = build_report(out)
+    out_console.print(
+        f"{len(ids) - len(failed) - len(errors)}/{len(ids)} studies passed in "
+        f"{time.perf_counter() - t0:.1f} s; report: {index}"
+    )
+    if errors:
+        raise typer.Exit(EXIT_ERROR)
+    raise typer.Exit(EXIT_CHECK_FAILED if failed else EXIT_OK)
+
+
+@app.command()
+def report(directory: Annotated[Path, typer.Argument(help="a --out directory")]) -> None:
+    """Rebuild DIR/index.html from the study summaries in DIR."""
+    with _guard():
+        if not directory.is_dir():
+            raise _fail(f"directory={str(directory)!r} is invalid: no such directory")
+        index = build_report(directory)
+        out_console.print(f"report: {index}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

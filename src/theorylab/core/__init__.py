@@ -1,0 +1,1 @@
+"""Shared machinery of theorylab; nothing study-specific lives here."""

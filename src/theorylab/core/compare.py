@@ -1,0 +1,131 @@
+"""Agreement metrics between theory and simulation.
+
+All functions take plain arrays (theory values, simulation means and standard
+errors) so they can be used on any study's tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+def mean_se(
+    df: pd.DataFrame, by: Sequence[str], value: str, seed_col: str = "seed"
+) -> pd.DataFrame:
+    """Mean, standard error and count of ``value`` over seeds, grouped by ``by``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Tidy simulation table, one row per (seed, point).
+    by : sequence of str
+        Columns identifying a point.
+    value : str
+        Column to aggregate.
+    seed_col : str
+        Unused except for documentation: rows sharing ``by`` are treated as
+        independent seeds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``*by, mean, se, n``; ``se`` is the sample standard deviation
+        over sqrt(n) (0 when n == 1).
+    """
+    g = df.groupby(list(by), sort=True, dropna=False)[value]
+    out = g.agg(mean="mean", sd="std", n="count").reset_index()
+    out["se"] = (out["sd"] / np.sqrt(out["n"])).fillna(0.0)
+    return out.drop(columns="sd")
+
+
+def relative_l2(estimate, reference) -> float:
+    """||estimate - reference||_2 / ||reference||_2."""
+    e = np.asarray(estimate, dtype=float)
+    r = np.asarray(reference, dtype=float)
+    return float(np.linalg.norm(e - r) / np.linalg.norm(r))
+
+
+def max_relative_error(estimate, reference) -> float:
+    """max_i |estimate_i - reference_i| / |reference_i|."""
+    e = np.asarray(estimate, dtype=float)
+    r = np.asarray(reference, dtype=float)
+    return float(np.max(np.abs(e - r) / np.abs(r)))
+
+
+def r_squared(observed, predicted) -> float:
+    """Coefficient of determination of ``predicted`` for ``observed``."""
+    o = np.asarray(observed, dtype=float)
+    p = np.asarray(predicted, dtype=float)
+    ss_res = np.sum((o - p) ** 2)
+    ss_tot = np.sum((o - o.mean()) ** 2)
+    return float(1.0 - ss_res / ss_tot) if ss_tot > 0 else float("nan")
+
+
+def agreement_ratio(theory, mean, se, n_se: float = 3.0, rel: float = 0.0) -> np.ndarray:
+    """Per-point |mean - theory| / (n_se * se + rel * |theory|).
+
+    A value <= 1 means the simulation mean lies within ``n_se`` standard errors
+    plus a relative slack ``rel`` of the theory.  This is the tolerance every
+    theory-vs-simulation test uses: the ``n_se * se`` part is the simulation's
+    own statistical error; ``rel`` covers the theory's stated finite-size
+    error.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as the broadcast inputs.
+    """
+    t = np.asarray(theory, dtype=float)
+    m = np.asarray(mean, dtype=float)
+    s = np.asarray(se, dtype=float)
+    tol = n_se * s + rel * np.abs(t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.abs(m - t) / tol
+    return np.where((tol == 0) & (m == t), 0.0, ratio)
+
+
+def within_ci_fraction(theory, mean, se, n_se: float = 3.0, rel: float = 0.0) -> float:
+    """Fraction of points with :func:`agreement_ratio` <= 1."""
+    return float(np.mean(agreement_ratio(theory, mean, se, n_se, rel) <= 1.0))
+
+
+@dataclass(frozen=True)
+class SlopeFit:
+    """Least-squares fit of log(y) = slope * log(x) + intercept."""
+
+    slope: float
+    intercept: float
+    slope_se: float
+    r2: float
+
+
+def fit_loglog_slope(x, y) -> SlopeFit:
+    """Fit a power law y ~ C x^slope by least squares in log-log space.
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n,)
+        Positive values, n >= 2.
+
+    Returns
+    -------
+    SlopeFit
+    """
+    lx = np.log(np.asarray(x, dtype=float))
+    ly = np.log(np.asarray(y, dtype=float))
+    if lx.size < 2:
+        raise ValueError("need at least two points to fit a slope")
+    A = np.vstack([lx, np.ones_like(lx)]).T
+    coef, *_ = np.linalg.lstsq(A, ly, rcond=None)
+    pred = A @ coef
+    dof = lx.size - 2
+    if dof > 0:
+        s2 = np.sum((ly - pred) ** 2) / dof
+        se = float(np.sqrt(s2 / np.sum((lx - lx.mean()) ** 2)))
+    else:
+        se = 0.0
+    return SlopeFit(float(coef[0]), float(coef[1]), se, r_squared(ly, pred))

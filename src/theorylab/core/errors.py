@@ -1,0 +1,126 @@
+"""Exception hierarchy shared by every study.
+
+Every error a user can cause (bad configuration, missing data, a solver that
+does not converge, a simulation that diverges) is a :class:`TheorylabError`;
+the CLI turns it into one line on stderr and exit code 2 (or 1 for a failed
+check).  Anything else escaping the library is a bug.
+"""
+
+from __future__ import annotations
+
+
+class TheorylabError(Exception):
+    """Base class of every error theorylab raises on purpose."""
+
+
+class ConfigError(TheorylabError, ValueError):
+    """A configuration field (or function argument) has a bad value.
+
+    Parameters
+    ----------
+    field : str
+        Name of the offending field or argument.
+    value : object
+        The value that was given.
+    allowed : str
+        Human-readable description of what is allowed.
+    """
+
+    def __init__(self, field: str, value: object, allowed: str):
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{field}={value!r} is invalid: {allowed}")
+
+
+class SolverError(TheorylabError, ArithmeticError):
+    """A numerical solver failed to converge.
+
+    Parameters
+    ----------
+    message : str
+        What was being solved.
+    residual : float
+        The largest residual left when the solver stopped.
+    iterations : int, optional
+        Iterations spent.
+    """
+
+    def __init__(self, message: str, residual: float, iterations: int | None = None):
+        self.residual = float(residual)
+        self.iterations = iterations
+        extra = f" after {iterations} iterations" if iterations is not None else ""
+        super().__init__(f"{message}: did not converge{extra} (residual {self.residual:.3g})")
+
+
+class DataError(TheorylabError, OSError):
+    """A data set is missing or unreadable; the message says how to get it."""
+
+
+class DivergenceError(TheorylabError, FloatingPointError):
+    """A simulation diverged (non-finite or exploding loss).
+
+    Parameters
+    ----------
+    message : str
+        What diverged.
+    step : int
+        The first training step at which the divergence was detected.
+    """
+
+    def __init__(self, message: str, step: int):
+        self.step = int(step)
+        super().__init__(f"{message}: diverged at step {self.step}")
+
+
+def check_array(
+    name: str,
+    value,
+    *,
+    positive: bool = False,
+    nonnegative: bool = False,
+    finite: bool = True,
+    ndim: int | None = None,
+):
+    """Validate a numeric array argument and return it as float64.
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in the error message.
+    value : array_like
+        The argument.
+    positive, nonnegative : bool
+        Require every entry to be > 0 (resp. >= 0).
+    finite : bool
+        Reject +-inf (NaN is always rejected).
+    ndim : int, optional
+        Required number of dimensions.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``value`` as a float64 array.
+
+    Raises
+    ------
+    ConfigError
+        If the value is not finite, has the wrong shape or sign.
+    """
+    import numpy as np
+
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(name, value, "must be a numeric array") from exc
+    if ndim is not None and arr.ndim != ndim:
+        raise ConfigError(name, f"array of shape {arr.shape}", f"must have {ndim} dimension(s)")
+    if arr.size and np.isnan(arr).any():
+        raise ConfigError(name, "array with NaN", "must not contain NaN")
+    if finite and arr.size and not np.isfinite(arr).all():
+        raise ConfigError(name, "array with inf", "every entry must be finite")
+    if positive and arr.size and not (arr > 0).all():
+        raise ConfigError(name, f"array with min {arr.min():.3g}", "every entry must be > 0")
+    if nonnegative and arr.size and not (arr >= 0).all():
+        raise ConfigError(name, f"array with min {arr.min():.3g}", "every entry must be >= 0")
+    return arr

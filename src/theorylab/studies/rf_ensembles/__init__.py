@@ -1,0 +1,5 @@
+"""Random-feature ridge ensembles (Ruben, Tong, Chaudhry, Pehlevan; arXiv 2412.05418)."""
+
+from .study import STUDY, Config
+
+__all__ = ["STUDY", "Config"]

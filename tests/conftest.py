@@ -1,0 +1,43 @@
+"""Shared fixtures: thread limits, a toy study, and one quick rf_ensembles run per session."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+# small-matrix work is faster single-threaded on 2 cores (DESIGN conventions)
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+sys.path.insert(0, str(Path(__file__).parent / "helpers"))
+
+import pytest  # noqa: E402
+
+import theorylab  # noqa: E402
+from theorylab.studies import REGISTRY  # noqa: E402
+
+
+@pytest.fixture
+def toy_registered(monkeypatch):
+    """Register the toy study (tests/helpers/toy_study.py) with one registry line."""
+    monkeypatch.setitem(REGISTRY, "toy", "toy_study")
+    return theorylab.get_study("toy")
+
+
+@pytest.fixture(scope="session")
+def rf_quick_run(tmp_path_factory):
+    """`theorylab run rf_ensembles --preset quick` through the CLI, timed."""
+    import time
+
+    from typer.testing import CliRunner
+
+    from theorylab.cli import app
+
+    out = tmp_path_factory.mktemp("rf_quick")
+    t0 = time.perf_counter()
+    result = CliRunner().invoke(
+        app, ["run", "rf_ensembles", "--preset", "quick", "--out", str(out)]
+    )
+    elapsed = time.perf_counter() - t0
+    return {"out": out, "exit_code": result.exit_code, "output": result.output, "elapsed": elapsed}

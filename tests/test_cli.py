@@ -1,0 +1,100 @@
+"""The CLI contract: exit codes, one-line errors, outputs."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from theorylab.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_list_and_show():
+    r = invoke("list")
+    assert r.exit_code == 0 and "rf_ensembles" in r.output and "2412.05418" in r.output
+    r = invoke("show", "rf_ensembles")
+    assert r.exit_code == 0
+    for text in ("ridge_min", "per-sample", "preset quick", "preset full", "tuple[int"):
+        assert text in r.output
+
+
+@pytest.mark.parametrize(
+    ("assignment", "field", "fragment"),
+    [
+        ("no_such_field=1", "no_such_field", "unknown field"),
+        ("P=abc", "P", "expected an integer"),
+        ("P=-3", "P", "out of range"),
+        ("alpha=0.5", "alpha", "allowed: > 1"),
+        ("ks=1,3", "ks", "must divide M=256"),
+        ("ridge_min=1", "ridge_min", "must be < ridge_max"),
+    ],
+)
+def test_bad_config_exits_2_with_one_line_naming_the_field(assignment, field, fragment, tmp_path):
+    r = invoke("run", "rf_ensembles", "--set", assignment, "--out", str(tmp_path))
+    assert r.exit_code == 2
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1, r.output
+    assert lines[0].startswith(f"error: {field}=") and fragment in lines[0]
+    assert "Traceback" not in r.output
+    assert not (tmp_path / "rf_ensembles" / "summary.json").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "no_such_study"),
+        ("run", "rf_ensembles", "--preset", "huge"),
+        ("run", "rf_ensembles", "--set", "novalue"),
+        ("run", "rf_ensembles", "--seeds", "0"),
+        ("run", "rf_ensembles", "--executor", "threads"),
+        ("reproduce", "--only", "nope"),
+    ],
+)
+def test_bad_usage_exits_2(args):
+    r = invoke(*args)
+    assert r.exit_code == 2
+    assert r.output.startswith("error: ") and len(r.output.strip().splitlines()) == 1
+
+
+def test_unknown_option_is_a_usage_error():
+    assert invoke("run", "rf_ensembles", "--bogus").exit_code == 2
+
+
+def test_exit_codes_follow_checks(tmp_path, toy_registered):
+    ok = invoke("run", "toy", "--out", str(tmp_path), "--seeds", "3")
+    assert ok.exit_code == 0, ok.output
+    bad = invoke("run", "toy", "--out", str(tmp_path), "--set", "claim_bound=-9", "--seeds", "3")
+    assert bad.exit_code == 1
+    assert "FAIL" in bad.output
+    s = json.loads((tmp_path / "toy" / "summary.json").read_text())
+    assert s["passed"] is False and s["config"]["claim_bound"] == -9.0
+
+
+def test_reproduce_only_and_report(tmp_path, toy_registered):
+    r = invoke("reproduce", "--only", "toy", "--out", str(tmp_path), "--seeds", "2")
+    assert r.exit_code == 0, r.output
+    html = (tmp_path / "index.html").read_text()
+    assert "toy" in html and 'class="checks"' in html and "toy/figures/means.png" in html
+    (tmp_path / "index.html").unlink()
+    assert invoke("report", str(tmp_path)).exit_code == 0
+    assert (tmp_path / "index.html").is_file()
+    assert invoke("report", str(tmp_path / "missing")).exit_code == 2
+
+
+def test_rf_ensembles_quick_run(rf_quick_run):
+    """Acceptance: exits 0 in < 60 s with >= 3 agreement and >= 2 claim checks, all passed."""
+    assert rf_quick_run["exit_code"] == 0, rf_quick_run["output"]
+    assert rf_quick_run["elapsed"] < 60
+    s = json.loads((rf_quick_run["out"] / "rf_ensembles" / "summary.json").read_text())
+    kinds = [c["kind"] for c in s["checks"]]
+    assert kinds.count("agreement") >= 3 and kinds.count("claim") >= 2
+    assert all(c["passed"] for c in s["checks"]) and s["passed"] is True
+    assert s["preset"] == "quick" and s["timings_s"]["total"] < 60
+    assert len(s["figures"]) >= 3
+    for f in s["figures"]:
+        assert (rf_quick_run["out"] / "rf_ensembles" / f).stat().st_size > 10_000

@@ -1,0 +1,57 @@
+"""The HTML report renders in headless Chromium: title, every figure, the checks table."""
+
+import shutil
+
+import pytest
+
+from theorylab.core.report import build_report
+
+
+def _browser():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not (chromium and driver):
+        pytest.skip(
+            "headless Chromium not installed (make test installs chromium, chromium-driver)"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ):
+        opts.add_argument(arg)
+    return webdriver.Chrome(service=Service(driver), options=opts)
+
+
+@pytest.mark.browser
+def test_report_renders_in_chromium(rf_quick_run):
+    out = rf_quick_run["out"]
+    index = build_report(out)
+    browser = _browser()
+    try:
+        browser.get(index.resolve().as_uri())
+        assert browser.title == "theorylab report"
+        images = browser.find_elements("tag name", "img")
+        assert len(images) >= 3
+        loaded = browser.execute_script(
+            "return Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)"
+        )
+        assert all(loaded), loaded
+        tables = browser.find_elements("css selector", "table.checks")
+        assert len(tables) == 1
+        rows = tables[0].find_elements("css selector", "tbody tr")
+        assert len(rows) >= 5
+        summary = browser.find_element("css selector", "table.summary").text
+        assert "rf_ensembles" in summary and "PASS" in summary
+    finally:
+        browser.quit()
