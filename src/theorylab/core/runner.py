@@ -117,7 +117,8 @@ def run_study(
     study : str or Study
         Study id (see :func:`theorylab.list_studies`) or object.
     preset : str
-        Preset name (``"quick"`` or ``"full"``).
+        Preset name (``"quick"`` or ``"full"``); with ``config`` it only labels
+        the summary (the preset the config was derived from).
     overrides : mapping, optional
         Field overrides, coerced like ``--set field=value``.
     config : StudyConfig, optional
@@ -202,7 +203,7 @@ def run_study(
         "study": study.id,
         "title": study.title,
         "paper": study.paper.to_dict(),
-        "preset": preset if config is None else "custom",
+        "preset": preset,
         "config": cfg.to_dict(),
         "fingerprint": cfg.fingerprint(seed_list),
         "seeds": seed_list,
