@@ -98,3 +98,71 @@ def test_rf_ensembles_quick_run(rf_quick_run):
     assert len(s["figures"]) >= 3
     for f in s["figures"]:
         assert (rf_quick_run["out"] / "rf_ensembles" / f).stat().st_size > 10_000
+
+
+def test_sweep_cli_exit_codes_and_plot(tmp_path, toy_registered):
+    r = invoke(
+        "sweep",
+        "toy",
+        "--grid",
+        "n=20,40",
+        "--grid",
+        "mu=0,1",
+        "--seeds",
+        "2",
+        "--out",
+        str(tmp_path),
+        "--plot",
+        "x=n,y=mean_agrees,hue=mu",
+    )
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "results.parquet").is_file()
+    assert (tmp_path / "figures" / "sweep_mean_agrees_vs_n.png").stat().st_size > 5000
+    bad = invoke("sweep", "toy", "--grid", "n=20,abc", "--out", str(tmp_path / "b"))
+    assert bad.exit_code == 2 and bad.output.startswith("error: n=")
+    assert not (tmp_path / "b").exists()
+    assert invoke("sweep", "toy", "--out", str(tmp_path / "c")).exit_code == 2  # no grid
+    assert invoke("sweep", "toy", "--grid", "n=3", "--plot", "y=n").exit_code == 2
+    failing = invoke(
+        "sweep", "toy", "--grid", "claim_bound=-9,9", "--seeds", "2", "--out", str(tmp_path / "f")
+    )
+    assert failing.exit_code == 1
+
+
+def test_rf_ensembles_sweep_on_dask_and_rerun(tmp_path):
+    """Acceptance of the sweep issue: three values of one field on a 2-worker LocalCluster,
+    one row per point, and an identical rerun computes nothing new."""
+    import pandas as pd
+
+    args = [
+        "sweep",
+        "rf_ensembles",
+        "--grid",
+        "noise=0,0.05,0.1",
+        "--executor",
+        "dask",
+        "--workers",
+        "2",
+        "--seeds",
+        "2",
+        "--out",
+        str(tmp_path),
+        "--set",
+        "exponent_D=20000",
+        "--set",
+        "claim_D=5000",
+        "--set",
+        "nfl_draws=3",
+    ]
+    r = invoke(*args)
+    assert r.exit_code in (0, 1), r.output
+    table = pd.read_parquet(tmp_path / "results.parquet")
+    assert len(table) == 3 and sorted(table.noise) == [0.0, 0.05, 0.1]
+    assert (table.status == "ok").all()
+    again = invoke(*args)
+    assert "computed now" in again.output
+    assert again.exit_code == r.exit_code
+    rerun = pd.read_parquet(tmp_path / "results.parquet")
+    pd.testing.assert_frame_equal(rerun, table)
+    assert "computed 3 points, reused 0" in r.output
+    assert "computed 0 points, reused 3" in again.output

@@ -7,6 +7,8 @@ Public API::
     study = theorylab.get_study("rf_ensembles")  # the Study object
     result = theorylab.run("rf_ensembles", preset="quick", out="runs")
     result.passed, result.summary["checks"]
+    sweep = theorylab.sweep("rf_ensembles", {"P": [100, 200]}, out="sweep", executor="dask")
+    sweep.table                                  # results.parquet: one row per grid point
 """
 
 from importlib import metadata as _metadata
@@ -17,6 +19,8 @@ from .core.results import Check
 from .core.runner import RunResult
 from .core.runner import run_study as run
 from .core.study import Paper, Study
+from .core.sweep import SweepResult, plot_sweep
+from .core.sweep import run_sweep as sweep
 
 try:
     __version__ = _metadata.version("theorylab")
@@ -32,8 +36,11 @@ __all__ = [
     "RunResult",
     "SolverError",
     "Study",
+    "SweepResult",
     "TheorylabError",
     "get_study",
     "list_studies",
+    "plot_sweep",
     "run",
+    "sweep",
 ]

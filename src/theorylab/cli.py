@@ -19,11 +19,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .core.config import parse_assignments
-from .core.errors import TheorylabError
+from .core.errors import ConfigError, TheorylabError
 from .core.executors import check_executor
 from .core.registry import get_study, list_studies
 from .core.report import build_report
 from .core.runner import RunResult, resolve_config, resolve_seeds, run_study
+from .core.sweep import expand_grid, parse_grid, plot_sweep, run_sweep, summarize
 
 app = typer.Typer(
     add_completion=False,
@@ -226,6 +227,86 @@ def report(directory: Annotated[Path, typer.Argument(help="a --out directory")])
             raise _fail(f"directory={str(directory)!r} is invalid: no such directory")
         index = build_report(directory)
         out_console.print(f"report: {index}")
+
+
+@app.command()
+def sweep(
+    study: Annotated[str, typer.Argument(help="study id")],
+    grid: Annotated[
+        list[str] | None,
+        typer.Option("--grid", help="field=v1,v2,... (repeat for a product grid)"),
+    ] = None,
+    preset: Annotated[str, typer.Option(help="preset the grid modifies")] = "quick",
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="fixed override for every point: field=value")
+    ] = None,
+    seeds: Annotated[int | None, typer.Option(help="seeds per point (default: preset's)")] = None,
+    out: Annotated[Path, typer.Option(help="sweep directory")] = Path("sweep"),
+    executor: Annotated[str, typer.Option(help="serial | processes | dask")] = "serial",
+    address: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
+    workers: Annotated[int | None, typer.Option(help="local workers")] = None,
+    plot: Annotated[
+        list[str] | None,
+        typer.Option(help="x=field,y=check_or_column[,hue=field]: write OUT/figures/*.png"),
+    ] = None,
+) -> None:
+    """Run a study at every grid point (resumable); OUT/results.parquet has a row per point."""
+    with _guard():
+        s = get_study(study)
+        grid_map = parse_grid(grid or [])
+        plots = [_parse_plot(p) for p in plot or []]
+        base = parse_assignments(set_ or [])
+        check_executor(executor, workers)
+        # validate every grid point before any progress bar or work starts
+        expand_grid(s, grid_map, preset=preset, base=base, seeds=resolve_seeds(s, preset, seeds))
+        with _progress() as progress:
+            task = progress.add_task(f"{s.id}: sweep points", total=None)
+            result = run_sweep(
+                s,
+                grid_map,
+                preset=preset,
+                base=base,
+                seeds=seeds,
+                out=out,
+                executor=executor,
+                workers=workers,
+                address=address,
+                on_point=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+        counts = summarize(result.table)
+        table = Table(title=f"sweep {s.id}: {counts['points']} points")
+        for col in ("points", "computed now", "reused", "failed", "all checks passed"):
+            table.add_column(col)
+        table.add_row(
+            str(counts["points"]),
+            str(result.computed),
+            str(result.reused),
+            str(counts["failed"]),
+            str(counts["passed"]),
+        )
+        out_console.print(table)
+        out_console.print(f"computed {result.computed} points, reused {result.reused}")
+        for _, row in result.table[result.table.status != "ok"].iterrows():
+            out_console.print(
+                f"[red]failed[/red] point {row.point} ({row.folder}): {escape(row.error)}"
+            )
+        for spec in plots:
+            from .core.results import atomic_save_figure
+
+            fig = plot_sweep(result.table, **spec)
+            name = f"sweep_{spec['y']}_vs_{spec['x']}"
+            atomic_save_figure(fig, out / "figures" / name)
+            out_console.print(f"figure: {out / 'figures' / (name + '.png')}")
+        out_console.print(f"results: {result.path}")
+    raise typer.Exit(EXIT_OK if result.passed else EXIT_CHECK_FAILED)
+
+
+def _parse_plot(spec: str) -> dict[str, str]:
+    parts = parse_assignments([p for p in spec.split(",") if p.strip()], option="--plot")
+    unknown = set(parts) - {"x", "y", "hue"}
+    if unknown or not {"x", "y"} <= set(parts):
+        raise ConfigError("--plot", spec, "expected x=field,y=check_or_column[,hue=field]")
+    return parts
 
 
 def main() -> None:

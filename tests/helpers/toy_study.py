@@ -7,6 +7,7 @@ The claim check ``mean_below`` passes when the simulated mean is below
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,8 @@ from theorylab.core.study import Paper, Study
 
 CALLS: list[int] = []
 INTERRUPT_AT: set[int] = set()  # seeds whose simulation raises KeyboardInterrupt
+INTERRUPT_N: set[int] = set()  # values of n whose simulation raises KeyboardInterrupt
+FAIL_N: set[int] = set()  # values of n whose simulation raises ValueError
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,8 @@ class Config(StudyConfig):
     claim_bound: float = param(10.0, "the claim passes when the mean is below this")
     label: str = param("a", "a label", choices=("a", "b"))
     flag: bool = param(False, "a flag")
+    crash_marker: str = param("", "if set and missing: create it, then kill the process")
+    crash_n: int = param(-1, "the n at which crash_marker applies")
 
 
 def theory(cfg: Config) -> pd.DataFrame:
@@ -36,8 +41,13 @@ def theory(cfg: Config) -> pd.DataFrame:
 
 
 def simulate(cfg: Config, seed: int) -> pd.DataFrame:
-    if seed in INTERRUPT_AT:
+    if seed in INTERRUPT_AT or cfg.n in INTERRUPT_N:
         raise KeyboardInterrupt
+    if cfg.n in FAIL_N:
+        raise ValueError(f"toy failure at n={cfg.n}")
+    if cfg.crash_marker and cfg.n == cfg.crash_n and not os.path.exists(cfg.crash_marker):
+        open(cfg.crash_marker, "w").close()
+        os._exit(1)  # the worker process dies mid-task
     CALLS.append(seed)
     x = np.random.default_rng(seed).normal(cfg.mu, 1.0, cfg.n)
     return pd.DataFrame({"quantity": ["mean"], "value": [x.mean()]})
