@@ -37,9 +37,10 @@ lint: install-dev
 test: install-dev browser lint
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q
 
-bench: install
+bench: install-dev
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_rf_ensembles.py
+	$(BIN)/python benchmarks/bench_sweep.py
 
 clean:
 	rm -rf $(VENV) $(OUT) runs .pytest_cache .ruff_cache

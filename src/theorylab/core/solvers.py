@@ -50,7 +50,7 @@ def find_root(
     lo,
     hi,
     *,
-    fprime: Callable[[np.ndarray], np.ndarray] | None = None,
+    fprime: Callable[[np.ndarray], np.ndarray] | bool | None = None,
     x0=None,
     log: bool = False,
     xtol: float = 1e-13,
@@ -73,8 +73,9 @@ def find_root(
     lo, hi : array_like, shape (B,) or scalar
         Bracket ends; f(lo) and f(hi) must have opposite signs (or be zero).
         With ``log=True`` both must be > 0.
-    fprime : callable, optional
-        Derivative df/dx, same calling convention.
+    fprime : callable or True, optional
+        Derivative df/dx, same calling convention; ``True`` means ``fun``
+        returns ``(f, df/dx)`` together (cheaper when they share work).
     x0 : array_like, optional
         Starting guesses (used where strictly inside the bracket, otherwise the
         bracket's midpoint).  A good guess saves most iterations.
@@ -99,8 +100,18 @@ def find_root(
     lo, hi = lo.copy(), hi.copy()
     if log and (np.any(lo <= 0) or np.any(hi <= 0)):
         raise ValueError("log=True needs a positive bracket")
-    f_lo = fun(lo)
-    f_hi = fun(hi)
+    joint = fprime is True
+
+    def value(x):
+        return fun(x)[0] if joint else fun(x)
+
+    def value_and_slope(x):
+        if joint:
+            return fun(x)
+        return fun(x), (fprime(x) if fprime is not None else None)
+
+    f_lo = value(lo)
+    f_hi = value(hi)
     # orientation: s * f is negative at lo and positive at hi
     s = np.where(f_hi >= f_lo, 1.0, -1.0)
     bad = (s * f_lo > 0) | (s * f_hi < 0) | ~np.isfinite(f_lo) | ~np.isfinite(f_hi)
@@ -118,8 +129,9 @@ def find_root(
         x0 = np.broadcast_to(np.asarray(x0, dtype=np.float64), lo.shape)
         start = np.where(np.isfinite(x0) & (x0 > lo) & (x0 < hi), x0, start)
     x = np.where(f_lo == 0, lo, np.where(f_hi == 0, hi, start))
-    fx = fun(x)
+    fx, dx = value_and_slope(x)
     prev_step = np.full(x.shape, np.inf)  # last step in the working variable (log x if log)
+    tiny_x = np.finfo(float).tiny
     it = 0
     while it < maxiter:
         active = ~done
@@ -130,18 +142,16 @@ def find_root(
         hi = np.where(active & pos, x, hi)
         lo = np.where(active & ~pos, x, lo)
         cand = _mid(lo, hi, log)
-        if fprime is not None:
+        if dx is not None:
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                d = fprime(x)
                 if log:
-                    newton = x * np.exp(np.clip(-fx / (x * d), -50.0, 50.0))
+                    newton = x * np.exp(np.clip(-fx / (x * dx), -50.0, 50.0))
                 else:
-                    newton = x - fx / d
-            with np.errstate(divide="ignore", invalid="ignore"):
+                    newton = x - fx / dx
                 nstep = np.abs(np.log(newton / x)) if log else np.abs(newton - x)
             # Newton is taken inside the (closed) bracket when it at least halves the
             # previous step (the rtsafe safeguard); a negligible step means convergence
-            tiny = np.abs(newton - x) <= xtol * np.maximum(np.abs(x), np.finfo(float).tiny)
+            tiny = np.abs(newton - x) <= xtol * np.maximum(np.abs(x), tiny_x)
             ok = np.isfinite(newton) & (newton >= lo) & (newton <= hi)
             ok &= (nstep <= 0.5 * prev_step) | tiny
             cand = np.where(ok, newton, cand)
@@ -150,9 +160,12 @@ def find_root(
         prev_step = np.where(active, wstep, prev_step)
         step = np.abs(cand - x)
         width = hi - lo
-        scale = np.maximum(np.abs(x), np.finfo(float).tiny)
+        scale = np.maximum(np.abs(x), tiny_x)
         x_new = np.where(active, cand, x)
-        fx = np.where(active, fun(x_new), fx)
+        f_new, d_new = value_and_slope(x_new)
+        fx = np.where(active, f_new, fx)
+        if dx is not None:
+            dx = np.where(active, d_new, dx)
         converged = (step <= xtol * scale) | (width <= xtol * scale) | (fx == 0)
         done = done | (active & converged)
         x = x_new

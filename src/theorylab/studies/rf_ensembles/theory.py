@@ -36,7 +36,7 @@ import numpy as np
 from theorylab.core.errors import ConfigError, check_array
 from theorylab.core.solvers import find_root, minimize_scalar
 
-_CHUNK_ELEMENTS = 2_000_000
+_CHUNK_ELEMENTS = 131_072  # 1 MiB temporaries stay in cache
 
 
 def _check_spectrum(eigs, target_power=None):
@@ -127,17 +127,17 @@ def ridgeless_kappa(eigs, n) -> np.ndarray:
     kappa0 = np.zeros_like(n)
     need = n < D
     if need.any():
-        m = n[need]
+        # one solve per distinct count (sweeps over ridge share min(N, P))
+        m, inverse = np.unique(n[need], return_inverse=True)
         lo = eigs.min() * (D - m) / (2.0 * D)  # df1(lo) > m, see docs
-        hi = np.full_like(m, eigs.sum()) / m  # df1(hi) <= sum(eigs)/hi = m
+        hi = eigs.sum() / m  # df1(hi) <= sum(eigs)/hi = m
 
         def f(k):
-            return _functionals(eigs, None, k, "1")["1"] - m
+            out = _functionals(eigs, None, k, "1d")
+            return out["1"] - m, out["d"]
 
-        def fp(k):
-            return _functionals(eigs, None, k, "d")["d"]
-
-        kappa0[need] = find_root(f, lo, hi, fprime=fp, log=True, what="ridgeless kappa").x
+        roots = find_root(f, lo, hi, fprime=True, log=True, what="ridgeless kappa").x
+        kappa0[need] = roots[inverse.ravel()]
     return kappa0.reshape(shape)
 
 
@@ -191,9 +191,16 @@ def effective_ridge(eigs, P, N, ridge) -> np.ndarray:
 def _solve_kappa(eigs, ridge, iP, iN, kappa0):
     """Root of g(k) = k (1 - df1/P)(1 - df1/N) - ridge on [max(kappa0, ridge), hi] (flat arrays)."""
 
-    def g(k, sub=slice(None)):
-        d1 = _functionals(eigs, None, k, "1")["1"]
-        return k * (1 - d1 * iP[sub]) * (1 - d1 * iN[sub]) - ridge[sub]
+    def g(k, sub=slice(None), slope=False):
+        f = _functionals(eigs, None, k, "1d" if slope else "1")
+        a, ip, in_ = f["1"], iP[sub], iN[sub]
+        val = k * (1 - a * ip) * (1 - a * in_) - ridge[sub]
+        if not slope:
+            return val
+        da = f["d"]
+        return val, (1 - a * ip) * (1 - a * in_) - k * da * (
+            ip * (1 - a * in_) + in_ * (1 - a * ip)
+        )
 
     # g increases on [kappa0, inf); g(max(kappa0, ridge)) <= 0 because both factors
     # lie in [0, 1] there, and g(hi) >= 0 because df1(k) <= sum(eigs)/k (see docs).
@@ -203,21 +210,14 @@ def _solve_kappa(eigs, ridge, iP, iN, kappa0):
     # rounding can make g(lo) >= 0 for a tiny ridge: the root is then lo itself
     sub = g(lo) < 0
     if sub.any():
-        ip, in_ = iP[sub], iN[sub]
-
-        def gp(k):
-            f = _functionals(eigs, None, k, "1d")
-            a, da = f["1"], f["d"]
-            return (1 - a * ip) * (1 - a * in_) - k * da * (ip * (1 - a * in_) + in_ * (1 - a * ip))
-
         # linearised guess kappa_0 + ridge / g'(kappa_0) starts Newton next to the root
         with np.errstate(divide="ignore"):
-            guess = kappa0[sub] + ridge[sub] / gp(kappa0[sub])
+            guess = kappa0[sub] + ridge[sub] / g(kappa0[sub], sub, slope=True)[1]
         sol[sub] = find_root(
-            lambda k: g(k, sub),
+            lambda k: g(k, sub, slope=True),
             lo[sub],
             hi[sub],
-            fprime=gp,
+            fprime=True,
             x0=guess,
             log=True,
             what="effective ridge kappa",
