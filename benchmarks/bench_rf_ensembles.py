@@ -37,12 +37,24 @@ def bench(D: int, P: int, M: int, ks: tuple[int, ...], n_ridges: int, seeds: int
     # simulation: compile once, then time `seeds` trials of every K
     t0 = time.perf_counter()
     for K in ks:
-        sim.linear_errors(sim.key_for(10_000, K), sp.eigs, sp.weights, 0.0, ridges, P, M // K, K)
+        sim.linear_errors(
+            sim.key_for(10_000),
+            sim.key_for(10_000, K),
+            sp.eigs,
+            sp.weights,
+            0.0,
+            ridges,
+            P,
+            M // K,
+            K,
+        )
     t_compile = time.perf_counter() - t0
     t0 = time.perf_counter()
     for s in range(seeds):
         for K in ks:
-            sim.linear_errors(sim.key_for(s, K), sp.eigs, sp.weights, 0.0, ridges, P, M // K, K)
+            sim.linear_errors(
+                sim.key_for(s), sim.key_for(s, K), sp.eigs, sp.weights, 0.0, ridges, P, M // K, K
+            )
     t_sim = time.perf_counter() - t0
     return {
         "grid": f"D={D} P={P} M={M} K={list(ks)} ridges={n_ridges}",

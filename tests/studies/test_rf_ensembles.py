@@ -180,7 +180,15 @@ def test_theory_matches_simulation_at_random_points():
         errs = np.array(
             [
                 sim.linear_errors(
-                    sim.key_for(s, 99, i), sp.eigs, sp.weights, noise, ridges, P, N, K
+                    sim.key_for(s, 99, i),
+                    sim.key_for(s, 98, i),
+                    sp.eigs,
+                    sp.weights,
+                    noise,
+                    ridges,
+                    P,
+                    N,
+                    K,
                 )
                 for s in range(seeds)
             ]
@@ -200,10 +208,10 @@ def test_simulation_ridge_convention_matches_direct_solve():
 
     sp = power_law_spectrum(50, 1.5, 0.8)
     P, N, ridge = 30, 20, 1e-2
-    key = sim.key_for(0, 5)
-    err = sim.linear_errors(key, sp.eigs, sp.weights, 0.0, np.array([ridge]), P, N, 1)[0]
+    k_data, k_proj = sim.key_for(0, 5), sim.key_for(1, 5)
+    err = sim.linear_errors(k_data, k_proj, sp.eigs, sp.weights, 0.0, np.array([ridge]), P, N, 1)
+    err = err[0]
     with jax.enable_x64(True):
-        k_data, k_proj = jax.random.split(key)
         X, y = gaussian_data(k_data, P, jnp.asarray(sp.eigs), jnp.asarray(sp.weights), 0.0)
         F = jax.random.normal(k_proj, (1, N, 50), dtype=jnp.float64)[0]
     X, y, F = map(np.asarray, (X, y, F))

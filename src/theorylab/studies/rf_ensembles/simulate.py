@@ -50,13 +50,18 @@ def _member_readouts(psi, y, ridges, N: int):
 
 
 @partial(jax.jit, static_argnames=("P", "N", "K"))
-def linear_ensemble_errors(key, eigs, weights, noise, ridges, *, P: int, N: int, K: int):
+def linear_ensemble_errors(
+    data_key, proj_key, eigs, weights, noise, ridges, *, P: int, N: int, K: int
+):
     """Exact test errors of a linear random-feature ensemble on Gaussian data.
 
     Parameters
     ----------
-    key : PRNG key
-        Draws the data (P points) and the K projections.
+    data_key : PRNG key
+        Draws the training data (P points); share it between ensembles to
+        compare them on the same data (paired comparisons).
+    proj_key : PRNG key
+        Draws the K projections.
     eigs : (D,) covariance eigenvalues.
     weights : (D,) target weights w*.
     noise : float, label-noise variance (train and test).
@@ -68,9 +73,8 @@ def linear_ensemble_errors(key, eigs, weights, noise, ridges, *, P: int, N: int,
     -------
     (R,) test errors E = (beta - w*)^T Sigma (beta - w*) + noise.
     """
-    k_data, k_proj = jax.random.split(key)
-    X, y = gaussian_data(k_data, P, eigs, weights, noise)
-    F = jax.random.normal(k_proj, (K, N, eigs.shape[0]), dtype=eigs.dtype)
+    X, y = gaussian_data(data_key, P, eigs, weights, noise)
+    F = jax.random.normal(proj_key, (K, N, eigs.shape[0]), dtype=eigs.dtype)
 
     def member(Fk):
         a = _member_readouts(X @ Fk.T, y, ridges, N)  # (R, N)
@@ -108,11 +112,12 @@ def relu_ensemble_errors(key, X_train, y_train, X_test, y_test, ridges, weight_v
     return ((pred - y_test[None, :]) ** 2).mean(axis=1)
 
 
-def linear_errors(seed_key, eigs, weights, noise, ridges, P, N, K) -> np.ndarray:
+def linear_errors(data_key, proj_key, eigs, weights, noise, ridges, P, N, K) -> np.ndarray:
     """NumPy-facing wrapper of :func:`linear_ensemble_errors` in float64."""
     with jax.enable_x64(True):
         out = linear_ensemble_errors(
-            seed_key,
+            data_key,
+            proj_key,
             jnp.asarray(eigs, jnp.float64),
             jnp.asarray(weights, jnp.float64),
             jnp.float64(noise),

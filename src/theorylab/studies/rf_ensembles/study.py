@@ -17,6 +17,7 @@ scaling exponents vs the closed form (V4).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -95,9 +96,13 @@ class Config(StudyConfig):
     n_se: float = param(3.0, "standard errors allowed in agreement checks", gt=0.0)
     rel_tol: float = param(0.05, "relative slack for Gaussian agreement (finite N)", ge=0.0)
     digits_rel_tol: float = param(0.15, "relative slack on real data (non-Gaussian)", ge=0.0)
-    exponent_sim_tol: float = param(0.15, "|simulated - theory| exponent tolerance", gt=0.0)
+    exponent_sim_tol: float = param(
+        0.05, "slack on |simulated - theory| exponent beyond n_se standard errors", ge=0.0
+    )
     exponent_tol: float = param(0.08, "|theory - closed form| exponent tolerance", gt=0.0)
-    over_spread_tol: float = param(0.03, "relative spread across K allowed in V3", gt=0.0)
+    over_spread_tol: float = param(
+        0.15, "V3: spread across K of the excess over KRR, relative to it", gt=0.0
+    )
 
     def check(self) -> None:
         for k in self.ks:
@@ -252,13 +257,24 @@ def _claims_theory(cfg: Config) -> list[pd.DataFrame]:
         common = dict(task=j, alpha=alpha, r=r, noise=noise, K=2.0)
         frames.append(_frame("monotone_N", N=grid, P=100.0, error=eN, **common))
         frames.append(_frame("monotone_P", P=grid, N=100.0, error=eP, **common))
-    # V3: overparameterised ensembles depend on M only
+    # V3: overparameterised ensembles depend on M only: E*_K ~ E*_KRR + c(P)/M
     sp = _power_law(cfg.claim_D, cfg.alpha, cfg.r)
     ks = np.array(cfg.over_ks, dtype=float)
-    e, rid = th.optimal_error(sp.eigs, sp.target_power, cfg.over_P, cfg.over_M / ks, ks, cfg.noise)
-    frames.append(
-        _frame("overparam", K=ks, N=cfg.over_M / ks, M=cfg.over_M, P=cfg.over_P, ridge=rid, error=e)
-    )
+    krr, _ = th.optimal_error(sp.eigs, sp.target_power, cfg.over_P, np.inf, 1.0, cfg.noise)
+    for M in (cfg.over_M, 10 * cfg.over_M):
+        e, rid = th.optimal_error(sp.eigs, sp.target_power, cfg.over_P, M / ks, ks, cfg.noise)
+        frames.append(
+            _frame(
+                "overparam",
+                K=ks,
+                N=M / ks,
+                M=M,
+                P=cfg.over_P,
+                ridge=rid,
+                error=e,
+                krr_error=float(krr),
+            )
+        )
     return frames
 
 
@@ -326,21 +342,23 @@ def simulate_table(cfg: Config, seed: int) -> pd.DataFrame:
     frames = []
     sp = _power_law(cfg.D, cfg.alpha, cfg.r)
     ridges = ridge_grid(cfg.ridge_min, cfg.ridge_max, cfg.n_ridges)
+    data = sim.key_for(seed, 1)  # every K sees the same data: paired comparisons
     for K in cfg.ks:
         N = cfg.M // K
-        key = sim.key_for(seed, 1, K)
-        err = sim.linear_errors(key, sp.eigs, sp.weights, cfg.noise, ridges, cfg.P, N, K)
+        proj = sim.key_for(seed, 1, K)
+        err = sim.linear_errors(data, proj, sp.eigs, sp.weights, cfg.noise, ridges, cfg.P, N, K)
         frames.append(
             _frame("ridge_curve", K=K, N=N, M=cfg.M, P=cfg.P, ridge=ridges, ell=np.nan, error=err)
         )
     sp = _power_law(cfg.scaling_D, cfg.alpha, cfg.r)
     ridges = ridge_grid(cfg.scaling_ridge_min, cfg.scaling_ridge_max, cfg.scaling_n_ridges)
+    data = sim.key_for(seed, 2)
     for i, ell in enumerate(cfg.scaling_ells):
         for M in cfg.scaling_Ms:
             N, K = round_budget(M, ell)
-            key = sim.key_for(seed, 2, i, M)
+            proj = sim.key_for(seed, 2, i, M)
             err = sim.linear_errors(
-                key, sp.eigs, sp.weights, cfg.noise, ridges, cfg.scaling_P, N, K
+                data, proj, sp.eigs, sp.weights, cfg.noise, ridges, cfg.scaling_P, N, K
             )
             frames.append(
                 _frame("scaling", K=K, N=N, M=M, P=cfg.scaling_P, ridge=ridges, ell=ell, error=err)
@@ -368,6 +386,15 @@ def simulate_table(cfg: Config, seed: int) -> pd.DataFrame:
 
 def _sim_curve(sims: pd.DataFrame, experiment: str, by: list[str]) -> pd.DataFrame:
     return mean_se(sims[sims.experiment == experiment], by, "error")
+
+
+def _paired_z(diff: pd.Series) -> float:
+    """Mean of paired differences over their standard error (+-inf when the SE is 0)."""
+    d = diff.to_numpy(dtype=float)
+    se = d.std(ddof=1) / np.sqrt(d.size) if d.size > 1 else 0.0
+    if se == 0:
+        return float(np.sign(d.mean()) * np.inf) if d.mean() != 0 else 0.0
+    return float(d.mean() / se)
 
 
 def _optimum_over_ridge(stats: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -415,33 +442,54 @@ def checks(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> list[Check]
             f"min-over-ridge error, sim vs theory, K in {sorted(big.K.tolist())}",
         )
     )
-    # --- V2 in simulation: tuned error increases with K at fixed M
-    opt = opt.sort_values("K")
-    inc = np.diff(opt["mean"].to_numpy())
-    out.append(
-        Check.evaluate(
-            "V2_no_free_lunch_simulation",
-            "claim",
-            float(np.min(inc / opt["mean"].to_numpy()[:-1])),
-            0.0,
-            ">",
-            f"smallest relative increase of tuned sim error from K to next K "
-            f"(K={opt.K.tolist()}, M={cfg.M})",
+    # --- V2 in simulation: tuned error increases with K at fixed M.  Every K is
+    # trained on the same data per seed, so differences are paired over seeds.
+    rc = sims[sims.experiment == "ridge_curve"]
+    tuned = pd.concat(
+        [rc[(rc.K == k) & (rc.ridge == r)] for k, r in zip(opt.K, opt.ridge, strict=True)]
+    ).pivot(index="seed", columns="K", values="error")
+    ks_sorted = sorted(tuned.columns)
+    step_z = [_paired_z(tuned[b] - tuned[a]) for a, b in itertools.pairwise(ks_sorted)]
+    if step_z:
+        out.append(
+            Check.evaluate(
+                "V2_no_free_lunch_simulation",
+                "claim",
+                _paired_z(tuned[ks_sorted[-1]] - tuned[ks_sorted[0]]),
+                2.0,
+                ">",
+                f"z-score (paired over seeds) of the increase of the tuned sim error from "
+                f"K={ks_sorted[0]} to K={ks_sorted[-1]} at M={cfg.M}",
+            )
         )
-    )
-    # --- V2 why tuning matters: at the smallest ridge an ensemble can beat K = 1
-    small = st[st.ridge == st.ridge.min()].set_index("K")["mean"]
-    if len(small) > 1:
-        k1 = min(cfg.ks)
+        out.append(
+            Check.evaluate(
+                "V2_no_free_lunch_simulation_steps",
+                "claim",
+                min(step_z),
+                -2.0,
+                ">",
+                f"smallest paired z-score of the tuned-error change between consecutive K "
+                f"(K={ks_sorted}); > -2: no step significantly reverses the ordering",
+            )
+        )
+    # --- V2 why tuning matters: near the interpolation threshold (N ~ P) an untuned,
+    # too-small ridge lets an ensemble beat K = 1.  Checked where the theory predicts
+    # the inversion for this configuration (it does not exist for every M, P).
+    k1 = min(cfg.ks)
+    small_t = tv[tv.ridge == tv.ridge.min()].set_index("K")["error"]
+    small_s = st[st.ridge == st.ridge.min()].set_index("K")["mean"]
+    if len(cfg.ks) > 1 and small_t[k1] / small_t.drop(k1).min() > 1.05:
         out.append(
             Check.evaluate(
                 "V2_untuned_ridge_ensembles_can_win",
                 "claim",
-                float(small[k1] / small.drop(k1).min()),
+                float(small_s[k1] / small_s.drop(k1).min()),
                 1.0,
                 ">",
                 f"sim error of K={k1} over the best larger K at the smallest ridge "
-                f"{cfg.ridge_min:g} (> 1: the K-ordering inverts when the ridge is not tuned)",
+                f"{cfg.ridge_min:g}, where the theory predicts the inversion "
+                f"(theory ratio {small_t[k1] / small_t.drop(k1).min():.2f})",
             )
         )
     # --- V2 theory on a random grid
@@ -478,9 +526,12 @@ def checks(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> list[Check]
             f"sweeps (of {total}) where the tuned error fails to decrease in N or P",
         )
     )
-    # --- V3 overparameterised: M-only dependence
-    ov = theory[theory.experiment == "overparam"]["error"]
-    spread = float((ov.max() - ov.min()) / ov.min())
+    # --- V3 overparameterised (N >= 10 P): the excess over kernel ridge regression,
+    # E*_K - E*_KRR, depends on M only (small spread across K) and falls as 1/M
+    ov = theory[theory.experiment == "overparam"]
+    first = ov[ov.M == cfg.over_M]
+    excess = first.error - first.krr_error
+    spread = float((excess.max() - excess.min()) / excess.mean())
     out.append(
         Check.evaluate(
             "V3_overparameterised_M_only",
@@ -488,8 +539,21 @@ def checks(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> list[Check]
             spread,
             cfg.over_spread_tol,
             "<",
-            f"relative spread of tuned E_K over K={list(cfg.over_ks)} at M={cfg.over_M}, "
-            f"P={cfg.over_P} (N >= {cfg.over_M // max(cfg.over_ks)})",
+            f"spread over K={list(cfg.over_ks)} of the tuned excess over KRR, relative to "
+            f"its mean, at M={cfg.over_M}, P={cfg.over_P} (N >= {cfg.over_M // max(cfg.over_ks)})",
+        )
+    )
+    mean_excess = (ov.error - ov.krr_error).groupby(ov.M).mean()
+    slope = float(np.diff(np.log(mean_excess.to_numpy()))[0] / np.log(10.0))
+    out.append(
+        Check.evaluate(
+            "V3_excess_falls_as_1_over_M",
+            "claim",
+            abs(slope + 1.0),
+            0.05,
+            "<",
+            f"|exponent + 1| of the mean tuned excess over KRR from M={cfg.over_M} to "
+            f"{10 * cfg.over_M} (measured exponent {slope:.3f})",
         )
     )
     # --- V4 theory exponents vs closed form
@@ -508,26 +572,32 @@ def checks(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> list[Check]
             f"P=inf, N in [{cfg.exponent_N_min:g}, {cfg.exponent_N_max:g}]",
         )
     )
-    # --- V5 simulated exponent vs theory on the same grid
+    # --- V5 simulated exponent vs theory on the same grid.  The ridge of each M is
+    # tuned on the seed average; the exponent is fitted per seed (the data are shared
+    # across M within a seed) so its standard error comes from the seed spread.
     sc = sims[sims.experiment == "scaling"]
     best = _optimum_over_ridge(mean_se(sc, ["ell", "M", "ridge"], "error"), ["ell", "M"])
     tg = theory[theory.experiment == "scaling_grid"]
-    devs = []
+    ratios, parts = [], []
     for ell in cfg.scaling_ells:
         b = best[np.isclose(best.ell, ell)].sort_values("M")
         t = tg[np.isclose(tg.ell, ell)].sort_values("M")
-        devs.append(
-            abs(fit_loglog_slope(b.M, b["mean"]).slope - fit_loglog_slope(t.M, t.error).slope)
-        )
+        rows = sc[np.isclose(sc.ell, ell)].merge(b[["M", "ridge"]], on=["M", "ridge"])
+        per_seed = rows.sort_values("M").groupby("seed")
+        slopes = np.array([fit_loglog_slope(g.M, g.error).slope for _, g in per_seed])
+        se = slopes.std(ddof=1) / np.sqrt(slopes.size) if slopes.size > 1 else 0.0
+        s_th = fit_loglog_slope(t.M, t.error).slope
+        ratios.append(abs(slopes.mean() - s_th) / (cfg.n_se * se + cfg.exponent_sim_tol))
+        parts.append(f"ell={ell:g}: {-slopes.mean():.3f}+-{se:.3f} vs {-s_th:.3f}")
     out.append(
         Check.evaluate(
             "V5_simulated_exponent",
             "agreement",
-            max(devs),
-            cfg.exponent_sim_tol,
+            max(ratios),
+            1.0,
             "<=",
-            f"max over ell={list(cfg.scaling_ells)} of |simulated - theory| fitted exponent "
-            f"of tuned error vs M={list(cfg.scaling_Ms)}",
+            f"|simulated - theory| exponent of the tuned error vs M={list(cfg.scaling_Ms)} over "
+            f"({cfg.n_se:g} SE + {cfg.exponent_sim_tol:g}); " + "; ".join(parts),
         )
     )
     # --- V6 digits: tuned error, sim vs theory; and the K-ordering at fixed M
