@@ -26,18 +26,16 @@ def toy_registered(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def rf_quick_run(tmp_path_factory):
-    """`theorylab run rf_ensembles --preset quick` through the CLI, timed."""
+def quick_report(tmp_path_factory):
+    """`theorylab reproduce --preset quick` over every registered study, through the CLI."""
     import time
 
     from typer.testing import CliRunner
 
     from theorylab.cli import app
 
-    out = tmp_path_factory.mktemp("rf_quick")
+    out = tmp_path_factory.mktemp("quick")
     t0 = time.perf_counter()
-    result = CliRunner().invoke(
-        app, ["run", "rf_ensembles", "--preset", "quick", "--out", str(out)]
-    )
+    result = CliRunner().invoke(app, ["reproduce", "--preset", "quick", "--out", str(out)])
     elapsed = time.perf_counter() - t0
     return {"out": out, "exit_code": result.exit_code, "output": result.output, "elapsed": elapsed}

@@ -79,7 +79,7 @@ def power_law_spectrum(D: int, alpha: float, r: float) -> Spectrum:
     return Spectrum(eigs=eigs, target_power=power)
 
 
-def empirical_spectrum(gram, y, *, rtol: float = 1e-12) -> Spectrum:
+def empirical_spectrum(gram, y, *, rtol: float = 1e-12, return_vectors: bool = False):
     """Kernel spectrum and target powers from an n x n Gram matrix.
 
     With K_n = V diag(mu) V^T over n samples of the data distribution,
@@ -97,10 +97,15 @@ def empirical_spectrum(gram, y, *, rtol: float = 1e-12) -> Spectrum:
     rtol : float
         Relative eigenvalue cut-off.
 
+    return_vectors : bool
+        Also return the kept eigenvectors V (n, D): the k-th eigenfunction at
+        sample i is sqrt(n) V[i, k], so the features sqrt(lambda_k) e_k(x_i)
+        are ``V * sqrt(n * eigs)``.
+
     Returns
     -------
     Spectrum
-        eigs sorted decreasingly.
+        eigs sorted decreasingly (and V when ``return_vectors``).
     """
     K = check_array("gram", gram, ndim=2)
     y = check_array("y", y, ndim=1)
@@ -112,7 +117,8 @@ def empirical_spectrum(gram, y, *, rtol: float = 1e-12) -> Spectrum:
     mu, V = mu[order], V[:, order]
     power = (V.T @ y) ** 2 / n
     keep = mu > rtol * mu[0]
-    return Spectrum(eigs=mu[keep] / n, target_power=power[keep], noise=float(power[~keep].sum()))
+    spec = Spectrum(eigs=mu[keep] / n, target_power=power[keep], noise=float(power[~keep].sum()))
+    return (spec, V[:, keep]) if return_vectors else spec
 
 
 def gaussian_data(key, n: int, eigs, weights, noise: float = 0.0):

@@ -26,9 +26,8 @@ import pandas as pd
 
 from theorylab.core.compare import agreement_ratio, fit_loglog_slope, mean_se
 from theorylab.core.config import StudyConfig, param
-from theorylab.core.data import load_digits_binary
+from theorylab.core.data import digits_relu_gram
 from theorylab.core.errors import ConfigError
-from theorylab.core.kernels import relu_kernel
 from theorylab.core.plotting import colors, figure, finish, sim_points, theory_line
 from theorylab.core.results import Check
 from theorylab.core.spectra import Spectrum, empirical_spectrum, power_law_spectrum
@@ -155,9 +154,8 @@ def _power_law(D: int, alpha: float, r: float) -> Spectrum:
 @lru_cache(maxsize=1)
 def digits_problem() -> tuple[np.ndarray, np.ndarray, Spectrum]:
     """Digits inputs, labels and the arc-cosine kernel spectrum on all 1797 images."""
-    X, y = load_digits_binary()
-    spec = empirical_spectrum(relu_kernel(X, weight_var=2.0 / X.shape[1]), y)
-    return X, y, spec
+    X, y, K = digits_relu_gram()
+    return X, y, empirical_spectrum(K, y)
 
 
 def _frame(experiment: str, **cols) -> pd.DataFrame:

@@ -33,112 +33,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from theorylab.core.deteq import (
+    check_count,
+    check_spectrum,
+    inv,
+    renormalized_ridge,
+    ridgeless_kappa,
+    spectral_sums,
+)
 from theorylab.core.errors import ConfigError, check_array
-from theorylab.core.solvers import find_root, minimize_scalar
+from theorylab.core.solvers import minimize_scalar
 
-_CHUNK_ELEMENTS = 131_072  # 1 MiB temporaries stay in cache
-
-
-def _check_spectrum(eigs, target_power=None):
-    eigs = check_array("eigs", eigs, positive=True, ndim=1)
-    if eigs.size == 0:
-        raise ConfigError("eigs", eigs, "needs at least one eigenvalue")
-    if target_power is None:
-        return eigs, None
-    power = check_array("target_power", target_power, nonnegative=True, ndim=1)
-    if power.shape != eigs.shape:
-        raise ConfigError("target_power", power.shape, f"must have the shape of eigs {eigs.shape}")
-    return eigs, power
-
-
-def _check_count(name: str, value) -> np.ndarray:
-    arr = check_array(name, value, finite=False)
-    if np.any(arr <= 0):
-        raise ConfigError(name, value, "must be > 0 (np.inf allowed)")
-    return arr
-
-
-def _inv(x: np.ndarray) -> np.ndarray:
-    """1/x with 1/inf = 0."""
-    with np.errstate(divide="ignore"):
-        return np.where(np.isinf(x), 0.0, 1.0 / x)
-
-
-def _functionals(eigs: np.ndarray, power: np.ndarray | None, kappa: np.ndarray, which: str):
-    """Spectral sums at each kappa, chunked over kappa to bound memory.
-
-    Parameters
-    ----------
-    eigs : (D,)
-    power : (D,) or None
-    kappa : (B,) >= 0
-    which : str
-        Letters among ``"1"`` (df1), ``"d"`` (d df1/d kappa), ``"2"`` (df2),
-        ``"T"`` (T1), ``"S"`` (T2).
-
-    Returns
-    -------
-    dict of str to (B,) arrays
-    """
-    kappa = np.asarray(kappa, dtype=np.float64).ravel()
-    out = {w: np.empty(kappa.size) for w in which}
-    step = max(1, _CHUNK_ELEMENTS // eigs.size)
-    lam = eigs[None, :]
-    for start in range(0, kappa.size, step):
-        k = kappa[start : start + step, None]
-        inv = 1.0 / (lam + k)
-        sl = slice(start, start + step)
-        if "1" in which:
-            out["1"][sl] = (lam * inv).sum(axis=1)
-        if "d" in which:
-            out["d"][sl] = -(lam * inv * inv).sum(axis=1)
-        if "2" in which:
-            out["2"][sl] = ((lam * inv) ** 2).sum(axis=1)
-        if "T" in which or "S" in which:
-            pinv = power[None, :] * inv
-            if "T" in which:
-                out["T"][sl] = pinv.sum(axis=1)
-            if "S" in which:
-                out["S"][sl] = (pinv * inv).sum(axis=1)
-    return out
-
-
-def ridgeless_kappa(eigs, n) -> np.ndarray:
-    """kappa_0 solving df1(kappa_0) = n, or 0 when n >= D (spec 3.2).
-
-    This is the renormalised ridge of ridgeless regression with
-    n = min(N, P) (the interpolation constraint).
-
-    Parameters
-    ----------
-    eigs : array_like, shape (D,)
-    n : array_like, any shape
-        Positive counts (np.inf allowed).
-
-    Returns
-    -------
-    numpy.ndarray, shape of ``n``
-    """
-    eigs, _ = _check_spectrum(eigs)
-    n = _check_count("n", n)
-    shape = n.shape
-    n = n.ravel()
-    D = eigs.size
-    kappa0 = np.zeros_like(n)
-    need = n < D
-    if need.any():
-        # one solve per distinct count (sweeps over ridge share min(N, P))
-        m, inverse = np.unique(n[need], return_inverse=True)
-        lo = eigs.min() * (D - m) / (2.0 * D)  # df1(lo) > m, see docs
-        hi = eigs.sum() / m  # df1(hi) <= sum(eigs)/hi = m
-
-        def f(k):
-            out = _functionals(eigs, None, k, "1d")
-            return out["1"] - m, out["d"]
-
-        roots = find_root(f, lo, hi, fprime=True, log=True, what="ridgeless kappa").x
-        kappa0[need] = roots[inverse.ravel()]
-    return kappa0.reshape(shape)
+__all__ = [
+    "EnsembleTerms",
+    "effective_ridge",
+    "ensemble_error",
+    "ensemble_terms",
+    "optimal_error",
+    "ridgeless_kappa",
+    "scaling_crossover",
+    "scaling_exponent",
+    "scaling_slope",
+]
 
 
 def effective_ridge(eigs, P, N, ridge) -> np.ndarray:
@@ -169,60 +85,11 @@ def effective_ridge(eigs, P, N, ridge) -> np.ndarray:
     SolverError
         If the root finder does not converge (it reports the residual).
     """
-    eigs, _ = _check_spectrum(eigs)
-    P = _check_count("P", P)
-    N = _check_count("N", N)
+    eigs, _ = check_spectrum(eigs)
+    P = check_count("P", P)
+    N = check_count("N", N)
     ridge = check_array("ridge", ridge, nonnegative=True)
-    P, N, ridge = np.broadcast_arrays(P, N, ridge)
-    shape = P.shape
-    P, N, ridge = P.ravel(), N.ravel(), ridge.ravel()
-    kappa0 = ridgeless_kappa(eigs, np.minimum(P, N))
-    kappa = kappa0.copy()
-    iP, iN = _inv(P), _inv(N)
-    # Both infinite: no renormalisation.
-    free = (iP == 0) & (iN == 0)
-    kappa[free] = ridge[free]
-    need = (ridge > 0) & ~free
-    if need.any():
-        kappa[need] = _solve_kappa(eigs, ridge[need], iP[need], iN[need], kappa0[need])
-    return kappa.reshape(shape)
-
-
-def _solve_kappa(eigs, ridge, iP, iN, kappa0):
-    """Root of g(k) = k (1 - df1/P)(1 - df1/N) - ridge on [max(kappa0, ridge), hi] (flat arrays)."""
-
-    def g(k, sub=slice(None), slope=False):
-        f = _functionals(eigs, None, k, "1d" if slope else "1")
-        a, ip, in_ = f["1"], iP[sub], iN[sub]
-        val = k * (1 - a * ip) * (1 - a * in_) - ridge[sub]
-        if not slope:
-            return val
-        da = f["d"]
-        return val, (1 - a * ip) * (1 - a * in_) - k * da * (
-            ip * (1 - a * in_) + in_ * (1 - a * ip)
-        )
-
-    # g increases on [kappa0, inf); g(max(kappa0, ridge)) <= 0 because both factors
-    # lie in [0, 1] there, and g(hi) >= 0 because df1(k) <= sum(eigs)/k (see docs).
-    lo = np.maximum(kappa0, ridge)
-    hi = ridge + eigs.sum() * (iP + iN) + kappa0
-    sol = lo.copy()
-    # rounding can make g(lo) >= 0 for a tiny ridge: the root is then lo itself
-    sub = g(lo) < 0
-    if sub.any():
-        # linearised guess kappa_0 + ridge / g'(kappa_0) starts Newton next to the root
-        with np.errstate(divide="ignore"):
-            guess = kappa0[sub] + ridge[sub] / g(kappa0[sub], sub, slope=True)[1]
-        sol[sub] = find_root(
-            lambda k: g(k, sub, slope=True),
-            lo[sub],
-            hi[sub],
-            fprime=True,
-            x0=guess,
-            log=True,
-            what="effective ridge kappa",
-        ).x
-    return sol
+    return renormalized_ridge(eigs, ridge, P, N)
 
 
 @dataclass(frozen=True)
@@ -247,9 +114,9 @@ class EnsembleTerms:
 
 def _errors_at_kappa(eigs, power, kappa, P, N, K, noise):
     """E_inf, E_1 and E_K at given kappa (flat arrays), spec 3.3."""
-    f = _functionals(eigs, power, kappa, "12TS")
+    f = spectral_sums(eigs, power, kappa, "12TS")
     df1, df2, T1, T2 = f["1"], f["2"], f["T"], f["S"]
-    iP, iN = _inv(P), _inv(N)
+    iP, iN = inv(P), inv(N)
     with np.errstate(divide="ignore", invalid="ignore"):
         e_inf = (kappa**2 * T2 + noise) / (1.0 - df2 * iP)
         rho = (1.0 - df1 * iN) / (1.0 - df2 * iN)  # (N - df1)/(N - df2)
@@ -291,7 +158,7 @@ def ensemble_terms(eigs, target_power, P, N, K, ridge, noise=0.0) -> EnsembleTer
     EnsembleTerms
         Points where the theory diverges (N = P, ridgeless) give ``inf``.
     """
-    eigs, power = _check_spectrum(eigs, target_power)
+    eigs, power = check_spectrum(eigs, target_power)
     K = check_array("K", K)
     if np.any(K < 1):
         raise ConfigError("K", K, "must be >= 1")
@@ -329,8 +196,8 @@ def ensemble_error(eigs, target_power, P, N, K, ridge, noise=0.0) -> np.ndarray:
 
 def _ridge_of_kappa(eigs, kappa, P, N):
     """Per-sample ridge that produces renormalised ridge kappa (inverse of spec 3.2)."""
-    d1 = _functionals(eigs, None, kappa, "1")["1"]
-    return np.maximum(kappa * (1 - d1 * _inv(P)) * (1 - d1 * _inv(N)), 0.0)
+    d1 = spectral_sums(eigs, None, kappa, "1")["1"]
+    return np.maximum(kappa * (1 - d1 * inv(P)) * (1 - d1 * inv(N)), 0.0)
 
 
 def optimal_error(
@@ -372,12 +239,12 @@ def optimal_error(
     ridge : numpy.ndarray
         The minimising per-sample ridge (0 for the ridgeless limit).
     """
-    eigs, power = _check_spectrum(eigs, target_power)
+    eigs, power = check_spectrum(eigs, target_power)
     K = check_array("K", K)
     if np.any(K < 1):
         raise ConfigError("K", K, "must be >= 1")
     noise = check_array("noise", noise, nonnegative=True)
-    P, N, K, noise = np.broadcast_arrays(_check_count("P", P), _check_count("N", N), K, noise)
+    P, N, K, noise = np.broadcast_arrays(check_count("P", P), check_count("N", N), K, noise)
     shape = P.shape
     P, N, K, noise = (a.ravel().astype(float) for a in (P, N, K, noise))
     B = P.size

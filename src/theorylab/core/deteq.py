@@ -1,0 +1,349 @@
+"""Deterministic equivalents of sample-covariance resolvents (shared by studies).
+
+For a sample covariance Sigma_hat of n Gaussian samples with population
+covariance Sigma = diag(eigs), the one-point deterministic equivalent is
+
+    lambda (Sigma_hat + lambda)^-1  ~  kappa (Sigma + kappa)^-1,
+    kappa (1 - df1(kappa)/n) = lambda,        df1(kappa) = sum_k l_k/(l_k + kappa),
+
+and for a product of two independent factors (random features: N features,
+P samples) the S-transforms multiply:
+kappa (1 - df1/P)(1 - df1/N) = lambda.  This module solves these equations for
+real ridges (``renormalized_ridge``), along complex paths by continuation
+(``kappa_on_path``, for contour integrals and generating functions), and gives
+the upper edge of the deterministic-equivalent spectrum (``support_edge``).
+
+Spectral sums (``spectral_sums``) are evaluated on cache-sized chunks and
+accept complex kappa.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ConfigError, SolverError, check_array
+from .solvers import find_root
+
+CHUNK_ELEMENTS = 131_072  # 1 MiB float64 temporaries stay in cache
+
+
+def check_spectrum(eigs, target_power=None):
+    """Validate eigenvalues (positive, finite, 1-D) and optional target powers."""
+    eigs = check_array("eigs", eigs, positive=True, ndim=1)
+    if eigs.size == 0:
+        raise ConfigError("eigs", eigs, "needs at least one eigenvalue")
+    if target_power is None:
+        return eigs, None
+    power = check_array("target_power", target_power, nonnegative=True, ndim=1)
+    if power.shape != eigs.shape:
+        raise ConfigError("target_power", power.shape, f"must have the shape of eigs {eigs.shape}")
+    return eigs, power
+
+
+def check_count(name: str, value) -> np.ndarray:
+    """Validate a positive count (samples, features); ``np.inf`` allowed."""
+    arr = check_array(name, value, finite=False)
+    if np.any(arr <= 0):
+        raise ConfigError(name, value, "must be > 0 (np.inf allowed)")
+    return arr
+
+
+def inv(x: np.ndarray) -> np.ndarray:
+    """1/x with 1/inf = 0."""
+    with np.errstate(divide="ignore"):
+        return np.where(np.isinf(x), 0.0, 1.0 / x)
+
+
+def spectral_sums(eigs: np.ndarray, power: np.ndarray | None, kappa, which: str) -> dict:
+    """Spectral sums at each kappa, chunked over kappa to bound memory.
+
+    Parameters
+    ----------
+    eigs : numpy.ndarray, shape (D,)
+    power : numpy.ndarray, shape (D,), or None
+        Target powers p_k (needed for ``T`` and ``S``).
+    kappa : array_like, shape (B,)
+        Real or complex renormalised ridges.
+    which : str
+        Letters among ``"1"``: df1 = sum l/(l+k); ``"d"``: d df1/dk =
+        -sum l/(l+k)^2; ``"2"``: df2 = sum l^2/(l+k)^2; ``"T"``: T1 = sum p/(l+k);
+        ``"S"``: T2 = sum p/(l+k)^2; ``"R"``: tr R = sum 1/(l+k).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray, shape (B,)
+    """
+    kappa = np.asarray(kappa).ravel()
+    dtype = np.complex128 if np.iscomplexobj(kappa) else np.float64
+    kappa = kappa.astype(dtype)
+    out = {w: np.empty(kappa.size, dtype=dtype) for w in which}
+    step = max(1, CHUNK_ELEMENTS // eigs.size)
+    lam = eigs[None, :]
+    for start in range(0, kappa.size, step):
+        k = kappa[start : start + step, None]
+        r = 1.0 / (lam + k)
+        sl = slice(start, start + step)
+        if "R" in which:
+            out["R"][sl] = r.sum(axis=1)
+        if "1" in which or "d" in which or "2" in which:
+            q = lam * r
+            if "1" in which:
+                out["1"][sl] = q.sum(axis=1)
+            if "d" in which:
+                out["d"][sl] = -(q * r).sum(axis=1)
+            if "2" in which:
+                out["2"][sl] = (q * q).sum(axis=1)
+        if "T" in which or "S" in which:
+            pr = power[None, :] * r
+            if "T" in which:
+                out["T"][sl] = pr.sum(axis=1)
+            if "S" in which:
+                out["S"][sl] = (pr * r).sum(axis=1)
+    return out
+
+
+def ridgeless_kappa(eigs, n) -> np.ndarray:
+    """kappa_0 solving df1(kappa_0) = n, or 0 when n >= D.
+
+    The renormalised ridge of ridgeless regression with n = min(N, P)
+    (the interpolation constraint; rf_ensembles spec 3.2, sgd_linear spec 3.1).
+
+    Parameters
+    ----------
+    eigs : array_like, shape (D,)
+    n : array_like, any shape
+        Positive counts (np.inf allowed).
+
+    Returns
+    -------
+    numpy.ndarray, shape of ``n``
+    """
+    eigs, _ = check_spectrum(eigs)
+    n = check_count("n", n)
+    shape = n.shape
+    n = n.ravel()
+    D = eigs.size
+    kappa0 = np.zeros_like(n)
+    need = n < D
+    if need.any():
+        # one solve per distinct count (sweeps over ridge share min(N, P))
+        m, inverse = np.unique(n[need], return_inverse=True)
+        lo = eigs.min() * (D - m) / (2.0 * D)  # df1(lo) > m (docs/rf_ensembles.md)
+        hi = eigs.sum() / m  # df1(hi) <= sum(eigs)/hi = m
+
+        def f(k):
+            out = spectral_sums(eigs, None, k, "1d")
+            return out["1"] - m, out["d"]
+
+        roots = find_root(f, lo, hi, fprime=True, log=True, what="ridgeless kappa").x
+        kappa0[need] = roots[inverse.ravel()]
+    return kappa0.reshape(shape)
+
+
+def renormalized_ridge(eigs, ridge, n1, n2=np.inf) -> np.ndarray:
+    """Real renormalised ridge: kappa (1 - df1/n1)(1 - df1/n2) = ridge, kappa >= kappa_0.
+
+    ``n2 = inf`` gives the one-point equivalent of a sample covariance of n1
+    samples; two finite counts give random features (N features, P samples).
+
+    Parameters
+    ----------
+    eigs : array_like, shape (D,)
+    ridge : array_like
+        Per-sample ridge >= 0.
+    n1, n2 : array_like
+        Counts (> 0, np.inf allowed); broadcast with ``ridge``.
+
+    Returns
+    -------
+    numpy.ndarray
+        kappa with the broadcast shape.
+
+    Raises
+    ------
+    SolverError
+        If the root finder does not converge.
+    """
+    eigs, _ = check_spectrum(eigs)
+    n1 = check_count("n1", n1)
+    n2 = check_count("n2", n2)
+    ridge = check_array("ridge", ridge, nonnegative=True)
+    n1, n2, ridge = np.broadcast_arrays(n1, n2, ridge)
+    shape = n1.shape
+    n1, n2, ridge = n1.ravel(), n2.ravel(), ridge.ravel()
+    kappa0 = ridgeless_kappa(eigs, np.minimum(n1, n2))
+    kappa = kappa0.copy()
+    i1, i2 = inv(n1), inv(n2)
+    free = (i1 == 0) & (i2 == 0)  # both infinite: no renormalisation
+    kappa[free] = ridge[free]
+    need = (ridge > 0) & ~free
+    if need.any():
+        kappa[need] = _solve_kappa(eigs, ridge[need], i1[need], i2[need], kappa0[need])
+    return kappa.reshape(shape)
+
+
+def _solve_kappa(eigs, ridge, iP, iN, kappa0):
+    """Root of g(k) = k (1 - df1/P)(1 - df1/N) - ridge on [max(kappa0, ridge), hi] (flat arrays)."""
+
+    def g(k, sub=slice(None), slope=False):
+        f = spectral_sums(eigs, None, k, "1d" if slope else "1")
+        a, ip, in_ = f["1"], iP[sub], iN[sub]
+        val = k * (1 - a * ip) * (1 - a * in_) - ridge[sub]
+        if not slope:
+            return val
+        da = f["d"]
+        return val, (1 - a * ip) * (1 - a * in_) - k * da * (
+            ip * (1 - a * in_) + in_ * (1 - a * ip)
+        )
+
+    # g increases on [kappa0, inf); g(max(kappa0, ridge)) <= 0 because both factors
+    # lie in [0, 1] there, and g(hi) >= 0 because df1(k) <= sum(eigs)/k (see docs).
+    lo = np.maximum(kappa0, ridge)
+    hi = ridge + eigs.sum() * (iP + iN) + kappa0
+    sol = lo.copy()
+    # rounding can make g(lo) >= 0 for a tiny ridge: the root is then lo itself
+    sub = g(lo) < 0
+    if sub.any():
+        # linearised guess kappa_0 + ridge / g'(kappa_0) starts Newton next to the root
+        with np.errstate(divide="ignore"):
+            guess = kappa0[sub] + ridge[sub] / g(kappa0[sub], sub, slope=True)[1]
+        sol[sub] = find_root(
+            lambda k: g(k, sub, slope=True),
+            lo[sub],
+            hi[sub],
+            fprime=True,
+            x0=guess,
+            log=True,
+            what="renormalised ridge kappa",
+        ).x
+    return sol
+
+
+def support_edge(eigs, n: float) -> float:
+    """Upper edge of the deterministic-equivalent spectrum of a sample covariance.
+
+    On the real axis beyond the spectrum, lambda(kappa) = kappa (1 - df1(kappa)/n)
+    is monotone for kappa < kappa*, where kappa* < -max(eigs) solves
+    df2(kappa*) = n (d lambda / d kappa = 1 - df2/n vanishes there); the edge is
+    x+ = -lambda(kappa*).  It lies below the Gordon bound
+    (sqrt(max(eigs)) + sqrt(sum(eigs)/n))^2.
+
+    Parameters
+    ----------
+    eigs : array_like, shape (D,)
+    n : float
+        Number of samples (> 0; inf gives max(eigs)).
+
+    Returns
+    -------
+    float
+    """
+    eigs, _ = check_spectrum(eigs)
+    if not n > 0:
+        raise ConfigError("n", n, "must be > 0")
+    top = float(eigs.max())
+    if np.isinf(n):
+        return top
+
+    def f(s):  # s = -kappa - top > 0; df2 decreases in s
+        k = -top - s
+        return spectral_sums(eigs, None, k, "2")["2"] - n
+
+    hi = np.sqrt(np.sum(eigs**2) / n) * 10 + top
+    s = find_root(f, np.array([1e-300 + top * 1e-14]), np.array([hi]), log=True, what="edge").x[0]
+    k = -top - s
+    d1 = spectral_sums(eigs, None, np.array([k]), "1")["1"][0]
+    return float(-(k * (1 - d1 / n)))
+
+
+def kappa_on_path(eigs, lam, n: float, *, tol: float = 1e-12, max_halvings: int = 30) -> np.ndarray:
+    """Complex renormalised ridge kappa(lambda) along an ordered path of lambdas.
+
+    Solves kappa (1 - df1(kappa)/n) = lambda by Newton's method
+    (g'(kappa) = 1 - df2(kappa)/n), continuing from each point to the next and
+    halving the step where Newton does not converge.  The path must start at a
+    real lambda > 0 (where the physical root is the real one above kappa_0) or
+    at a real lambda left of the spectrum; every point must stay off the
+    spectrum's support (lambda not in [-edge, 0]).
+
+    Parameters
+    ----------
+    eigs : array_like, shape (D,)
+    lam : array_like of complex, shape (m,)
+        The path.
+    n : float
+        Samples of the sample covariance.
+    tol : float
+        Relative residual required at every point.
+
+    Returns
+    -------
+    numpy.ndarray of complex, shape (m,)
+
+    Raises
+    ------
+    SolverError
+        If a point cannot be reached, or the result leaves the physical
+        branch (Im kappa must have the sign of Im lambda).
+    """
+    eigs, _ = check_spectrum(eigs)
+    lam = np.asarray(lam, dtype=np.complex128).ravel()
+    out = np.empty_like(lam)
+
+    def newton(target: complex, guess: complex) -> tuple[complex, bool]:
+        k = guess
+        scale = max(abs(target), 1e-300)
+        for _ in range(40):
+            r = 1.0 / (eigs + k)
+            q = eigs * r
+            g = k * (1.0 - q.sum() / n) - target
+            if abs(g) <= tol * scale:
+                return k, True
+            dg = 1.0 - (q * q).sum() / n
+            if dg == 0:
+                return k, False
+            k = k - g / dg
+            if not np.isfinite(k):
+                return k, False
+        return k, False
+
+    start = lam[0]
+    if abs(start.imag) > 0:
+        raise ConfigError("lam", start, "the path must start on the real axis")
+    if start.real > 0:
+        k = complex(renormalized_ridge(eigs, start.real, n)[()])
+    else:
+        k0 = start.real + eigs.sum() / n  # far field: kappa ~ lambda + tr/n
+        k, ok = newton(start, k0)
+        if not ok:
+            raise SolverError("kappa at the start of the path", residual=np.inf)
+    out[0] = k
+    prev_lam = start
+    for i in range(1, lam.size):
+        target = lam[i]
+        k_new, ok = newton(target, k)
+        if not ok:  # walk there in smaller steps
+            steps, cur_lam, cur_k = 2, prev_lam, k
+            while steps <= 2**max_halvings:
+                cur_k, ok = k, True
+                for j in range(1, steps + 1):
+                    cur_lam = prev_lam + (target - prev_lam) * j / steps
+                    cur_k, ok = newton(cur_lam, cur_k)
+                    if not ok:
+                        break
+                if ok:
+                    break
+                steps *= 2
+            if not ok:
+                raise SolverError(f"kappa along the path at lambda={target:.4g}", residual=np.inf)
+            k_new = cur_k
+        k, prev_lam = k_new, target
+        out[i] = k
+    bad = (np.abs(lam.imag) > 1e-9 * np.abs(lam)) & (np.sign(out.imag) != np.sign(lam.imag))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise SolverError(
+            f"kappa left the physical branch at lambda={lam[i]:.4g} (kappa={out[i]:.4g})",
+            residual=float(abs(out[i].imag)),
+        )
+    return out

@@ -1,0 +1,451 @@
+"""SGD on linear models, trained for real (JAX, float64), and the exact recursions.
+
+Simulations (``jax.vmap`` over independent runs, ``lax.scan`` over steps):
+
+* :func:`online_sgd` -- fresh Gaussian batches every step (model M1); also
+  used for kernel regression with empirical eigenfeatures (M4,
+  :func:`online_sgd_indices`).
+* :func:`online_rf` -- N linear random features with a fixed projection F
+  (M2).  (phi(x), y) is drawn from its exact joint Gaussian law (phi = F x /
+  sqrt(N) has covariance F Sigma F^T / N and covariance F Sigma w* / sqrt(N)
+  with y), which costs O(N^2) per sample instead of O(N D).
+* :func:`full_batch_gd` -- GD on P samples (M3a).
+* :func:`multipass_sgd` -- SGD drawing B of the P samples with replacement
+  each step (M3b).
+* :func:`static_two_point` -- lam1 lam2 w^T G1 A G2 w on sampled data.
+
+Exact recursions *given the realised* F or data (the spec's
+"conditional-exact" references, NumPy): :func:`online_rf_exact`,
+:func:`multipass_exact`.
+
+Every test loss is exact given the weights: (w - w*)^T Sigma (w - w*) + sigma^2.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from theorylab.core.errors import DivergenceError
+
+
+def key_for(seed: int, *path: int):
+    """Deterministic PRNG key for ``seed`` and a path of sub-experiment indices."""
+    key = jax.random.key(seed)
+    for p in path:
+        key = jax.random.fold_in(key, p)
+    return key
+
+
+def _f64(x):
+    return jnp.asarray(x, dtype=jnp.float64)
+
+
+def _check_finite(curves: np.ndarray, what: str) -> np.ndarray:
+    """Raise DivergenceError at the first step where any run's loss is not finite."""
+    bad = ~np.isfinite(curves)
+    if bad.any():
+        step = int(np.argmax(bad.any(axis=tuple(range(curves.ndim - 1)))))
+        raise DivergenceError(what, step)
+    return curves
+
+
+# ----------------------------------------------------------------------------
+# online SGD on linear regression (M1)
+
+
+@partial(jax.jit, static_argnames=("batch", "steps", "runs"))
+def _online_sgd(key, eigs, weights, noise, lr, *, batch, steps, runs):
+    D = eigs.shape[0]
+    sq = jnp.sqrt(eigs)
+
+    def loss(w):
+        return jnp.sum(eigs * (w - weights) ** 2, axis=-1) + noise
+
+    def step(w, k):
+        kx, ke = jax.random.split(k)
+        x = jax.random.normal(kx, (runs, batch, D), dtype=eigs.dtype) * sq
+        y = x @ weights + jnp.sqrt(noise) * jax.random.normal(ke, (runs, batch), dtype=eigs.dtype)
+        r = jnp.einsum("rbd,rd->rb", x, w) - y
+        w = w - (lr / batch) * jnp.einsum("rbd,rb->rd", x, r)
+        return w, loss(w)
+
+    w0 = jnp.zeros((runs, D), dtype=eigs.dtype)
+    _, losses = jax.lax.scan(step, w0, jax.random.split(key, steps))
+    return jnp.concatenate([loss(w0)[None, :], losses], axis=0).T  # (runs, steps+1)
+
+
+def online_sgd(key, eigs, weights, noise, lr, batch, steps, runs) -> np.ndarray:
+    """Test-loss curves of online SGD on Gaussian linear regression.
+
+    Parameters
+    ----------
+    key : PRNG key
+    eigs, weights : array_like, shape (D,)
+        Covariance eigenvalues and target weights w*.
+    noise : float
+        Label-noise variance.
+    lr : float
+    batch, steps, runs : int
+
+    Returns
+    -------
+    numpy.ndarray, shape (runs, steps + 1)
+
+    Raises
+    ------
+    DivergenceError
+        With the first step at which a loss stopped being finite.
+    """
+    with jax.enable_x64(True):
+        out = _online_sgd(
+            key,
+            _f64(eigs),
+            _f64(weights),
+            _f64(noise),
+            _f64(lr),
+            batch=batch,
+            steps=steps,
+            runs=runs,
+        )
+        return _check_finite(np.asarray(out), "online SGD")
+
+
+@partial(jax.jit, static_argnames=("batch", "steps", "runs"))
+def _online_sgd_indices(key, feats, labels, eigs, wbar, floor, lr, *, batch, steps, runs):
+    n, D = feats.shape
+
+    def loss(w):
+        return jnp.sum(eigs * (w - wbar) ** 2, axis=-1) + floor
+
+    def step(w, k):
+        idx = jax.random.randint(k, (runs, batch), 0, n)
+        x = feats[idx]  # (runs, batch, D)
+        r = jnp.einsum("rbd,rd->rb", x, w) - labels[idx]
+        w = w - (lr / batch) * jnp.einsum("rbd,rb->rd", x, r)
+        return w, loss(w)
+
+    w0 = jnp.zeros((runs, D), dtype=feats.dtype)
+    _, losses = jax.lax.scan(step, w0, jax.random.split(key, steps))
+    return jnp.concatenate([loss(w0)[None, :], losses], axis=0).T
+
+
+def online_sgd_indices(key, feats, labels, eigs, wbar, floor, lr, batch, steps, runs):
+    """Online SGD on a finite population (kernel regression with eigenfeatures, M4).
+
+    Each step draws B points uniformly (with replacement) from the n rows of
+    ``feats``; the population loss is sum_k eigs_k (w_k - wbar_k)^2 + floor,
+    exact when E[phi phi^T] = diag(eigs) over the population.
+
+    Parameters
+    ----------
+    key : PRNG key
+    feats : array_like, shape (n, D)
+        Feature vector of every point.
+    labels : array_like, shape (n,)
+    eigs, wbar : array_like, shape (D,)
+        Population feature covariance (diagonal) and target coefficients.
+    floor : float
+        Population loss not captured by the D features.
+    lr : float
+    batch, steps, runs : int
+
+    Returns
+    -------
+    numpy.ndarray, shape (runs, steps + 1)
+    """
+    with jax.enable_x64(True):
+        out = _online_sgd_indices(
+            key,
+            _f64(feats),
+            _f64(labels),
+            _f64(eigs),
+            _f64(wbar),
+            _f64(floor),
+            _f64(lr),
+            batch=batch,
+            steps=steps,
+            runs=runs,
+        )
+        return _check_finite(np.asarray(out), "online kernel SGD")
+
+
+# ----------------------------------------------------------------------------
+# online SGD on linear random features (M2)
+
+
+def rf_projection(key, eigs, weights, noise, N: int):
+    """Draw F (N x D) and return the joint law of (phi, y) and the loss constants.
+
+    Returns
+    -------
+    dict with ``G`` = F Sigma F^T / N (N, N), ``c`` = F Sigma w* / sqrt(N) (N,),
+    ``wSw`` = w*^T Sigma w*, and ``noise``.
+    """
+    with jax.enable_x64(True):
+        eigs = np.asarray(eigs, dtype=np.float64)
+        F = np.asarray(jax.random.normal(key, (N, eigs.size), dtype=jnp.float64))
+    FS = F * eigs
+    G = FS @ F.T / N
+    c = FS @ np.asarray(weights) / np.sqrt(N)
+    return {"G": G, "c": c, "wSw": float(np.sum(eigs * np.asarray(weights) ** 2)), "noise": noise}
+
+
+@partial(jax.jit, static_argnames=("batch", "steps", "runs"))
+def _online_rf(key, L, b, resid_sd, noise_sd, G, c, const, lr, *, batch, steps, runs):
+    N = L.shape[0]
+
+    def loss(a):
+        return jnp.einsum("ri,ij,rj->r", a, G, a) - 2 * a @ c + const
+
+    def step(a, k):
+        kz, kr, ke = jax.random.split(k, 3)
+        z = jax.random.normal(kz, (runs, batch, N), dtype=L.dtype)
+        phi = z @ L.T
+        y = z @ b + resid_sd * jax.random.normal(kr, (runs, batch), dtype=L.dtype)
+        y = y + noise_sd * jax.random.normal(ke, (runs, batch), dtype=L.dtype)
+        r = jnp.einsum("rbn,rn->rb", phi, a) - y
+        a = a - (lr / batch) * jnp.einsum("rbn,rb->rn", phi, r)
+        return a, loss(a)
+
+    a0 = jnp.zeros((runs, N), dtype=L.dtype)
+    _, losses = jax.lax.scan(step, a0, jax.random.split(key, steps))
+    return jnp.concatenate([loss(a0)[None, :], losses], axis=0).T
+
+
+def online_rf(key, proj: dict, lr, batch, steps, runs) -> np.ndarray:
+    """Test-loss curves of online SGD on the random features of ``proj``.
+
+    Parameters
+    ----------
+    key : PRNG key (the SGD samples)
+    proj : dict from :func:`rf_projection`
+    lr : float
+    batch, steps, runs : int
+
+    Returns
+    -------
+    numpy.ndarray, shape (runs, steps + 1)
+    """
+    G, c = proj["G"], proj["c"]
+    g, V = np.linalg.eigh(G)
+    g = np.clip(g, 0.0, None)
+    keep = g > 1e-14 * g.max()
+    L = V[:, keep] * np.sqrt(g[keep])  # G = L L^T
+    b = (V[:, keep].T @ c) / np.sqrt(g[keep])  # Cov(phi, y) = L b = c
+    L = np.hstack([L, np.zeros((L.shape[0], (~keep).sum()))])
+    b = np.concatenate([b, np.zeros((~keep).sum())])
+    resid = max(proj["wSw"] - float(b @ b), 0.0)  # part of y no feature sees
+    const = proj["wSw"] + proj["noise"]
+    with jax.enable_x64(True):
+        out = _online_rf(
+            key,
+            _f64(L),
+            _f64(b),
+            _f64(np.sqrt(resid)),
+            _f64(np.sqrt(proj["noise"])),
+            _f64(G),
+            _f64(c),
+            _f64(const),
+            _f64(lr),
+            batch=batch,
+            steps=steps,
+            runs=runs,
+        )
+        return _check_finite(np.asarray(out), "online random-feature SGD")
+
+
+def online_rf_exact(proj: dict, lr: float, batch: int, steps: int) -> np.ndarray:
+    """Exact expected loss of online RF SGD given F (spec 3.4 B, conditional-exact).
+
+    In the eigenbasis (h_j, v_j) of G = F Sigma F^T / N (the nonzero spectrum of
+    H): c_j(t+1) = a_j c_j(t) + (lr^2/B) h_j^2 L_t, a_j = (1 - lr h_j)^2 + lr^2 h_j^2/B,
+    c_j(0) = (v_j^T c)^2 / h_j, L_t = sum_j c_j + (w*^T Sigma w* - sum_j c_j(0)) + sigma^2.
+
+    Returns
+    -------
+    numpy.ndarray, shape (steps + 1,)
+    """
+    h, V = np.linalg.eigh(proj["G"])
+    keep = h > 1e-14 * h.max()
+    h = h[keep]
+    c0 = (V[:, keep].T @ proj["c"]) ** 2 / h
+    frozen = proj["wSw"] - c0.sum() + proj["noise"]
+    a = (1 - lr * h) ** 2 + lr**2 * h**2 / batch
+    drive = lr**2 / batch * h**2
+    out = np.empty(steps + 1)
+    cj = c0.copy()
+    for t in range(steps + 1):
+        L = cj.sum() + frozen
+        out[t] = L
+        cj = a * cj + drive * L
+    return out
+
+
+# ----------------------------------------------------------------------------
+# finite data: full-batch GD (M3a) and multi-pass SGD (M3b)
+
+
+def sample_data(key, eigs, weights, noise, P: int):
+    """P Gaussian samples: X (P, D) with covariance diag(eigs), y = X w* + noise."""
+    with jax.enable_x64(True):
+        kx, ke = jax.random.split(key)
+        X = jax.random.normal(kx, (P, len(eigs)), dtype=jnp.float64) * jnp.sqrt(_f64(eigs))
+        y = X @ _f64(weights) + jnp.sqrt(noise) * jax.random.normal(ke, (P,), dtype=jnp.float64)
+        return np.asarray(X), np.asarray(y)
+
+
+@partial(jax.jit, static_argnames=("steps",))
+def _full_batch_gd(X, y, eigs, weights, noise, lr, *, steps):
+    P = X.shape[0]
+    S = X.T @ X / P
+    b = X.T @ y / P
+
+    def losses(w):
+        return jnp.mean((X @ w - y) ** 2), jnp.sum(eigs * (w - weights) ** 2) + noise
+
+    def step(w, _):
+        w = w - lr * (S @ w - b)
+        return w, losses(w)
+
+    w0 = jnp.zeros(X.shape[1], dtype=X.dtype)
+    _, (tr, te) = jax.lax.scan(step, w0, None, length=steps)
+    tr0, te0 = losses(w0)
+    return jnp.concatenate([tr0[None], tr]), jnp.concatenate([te0[None], te])
+
+
+def full_batch_gd(X, y, eigs, weights, noise, lr, steps):
+    """Train and test curves of full-batch GD w <- w - lr (Sigma_hat w - X^T y / P).
+
+    Returns
+    -------
+    train, test : numpy.ndarray, shape (steps + 1,)
+    """
+    with jax.enable_x64(True):
+        tr, te = _full_batch_gd(
+            _f64(X), _f64(y), _f64(eigs), _f64(weights), _f64(noise), _f64(lr), steps=steps
+        )
+        tr, te = np.asarray(tr), np.asarray(te)
+    _check_finite(np.stack([tr, te]), "full-batch GD")
+    return tr, te
+
+
+@partial(jax.jit, static_argnames=("batch", "steps", "chains"))
+def _multipass(key, X, y, eigs, weights, noise, lr, *, batch, steps, chains):
+    P, D = X.shape
+
+    def losses(w):
+        tr = jnp.mean((w @ X.T - y) ** 2, axis=-1)
+        te = jnp.sum(eigs * (w - weights) ** 2, axis=-1) + noise
+        return tr, te
+
+    def step(w, k):
+        idx = jax.random.randint(k, (chains, batch), 0, P)
+        x = X[idx]
+        r = jnp.einsum("cbd,cd->cb", x, w) - y[idx]
+        w = w - (lr / batch) * jnp.einsum("cbd,cb->cd", x, r)
+        return w, losses(w)
+
+    w0 = jnp.zeros((chains, D), dtype=X.dtype)
+    _, (tr, te) = jax.lax.scan(step, w0, jax.random.split(key, steps))
+    tr0, te0 = losses(w0)
+    return jnp.concatenate([tr0[None], tr]).T, jnp.concatenate([te0[None], te]).T
+
+
+def multipass_sgd(key, X, y, eigs, weights, noise, lr, batch, steps, chains):
+    """Train/test curves of multi-pass SGD chains on one dataset.
+
+    Returns
+    -------
+    train, test : numpy.ndarray, shape (chains, steps + 1)
+    """
+    with jax.enable_x64(True):
+        tr, te = _multipass(
+            key,
+            _f64(X),
+            _f64(y),
+            _f64(eigs),
+            _f64(weights),
+            _f64(noise),
+            _f64(lr),
+            batch=batch,
+            steps=steps,
+            chains=chains,
+        )
+        tr, te = np.asarray(tr), np.asarray(te)
+    _check_finite(np.stack([tr, te]), "multi-pass SGD")
+    return tr, te
+
+
+def multipass_exact(X, y, eigs, weights, lr: float, batch: int, steps: int):
+    """Exact expected train/test loss of multi-pass SGD given the data (spec 3.4 D).
+
+    With e = w - w*, A = I - lr Sigma_hat, b = (lr/P) X^T eps, the index
+    multinomial S_t (E S = I, Cov(S_mm, S_nn) = (P/B)(delta_mn - 1/P)) gives::
+
+        m_{t+1} = A m_t + b,                        m_0 = -w*
+        C_{t+1} = A C_t A + A m_t b^T + b m_t^T A + b b^T
+                  + lr^2/(B P) X^T [Diag(Q_t) - Q_t/P] X,
+        Q_t = X C_t X^T - X m_t eps^T - eps m_t^T X^T + eps eps^T  (residual 2nd moment)
+        train_t = tr(Q_t)/P,  test_t = tr(Sigma C_t) + sigma^2,
+
+    where eps = y - X w* are the realised label noises.  Computed in the
+    eigenbasis of Sigma_hat.
+
+    Returns
+    -------
+    train, test : numpy.ndarray, shape (steps + 1,)
+        ``test`` excludes the label-noise variance (add sigma^2).
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    P = X.shape[0]
+    ev, U = np.linalg.eigh(X.T @ X / P)
+    Xr = X @ U  # data in the eigenbasis
+    Sig = (U.T * eigs) @ U  # Sigma in the eigenbasis
+    eps = y - X @ weights
+    a = 1.0 - lr * ev
+    b = lr / P * (Xr.T @ eps)
+    m = -(U.T @ weights)
+    C = np.outer(m, m)
+    train = np.empty(steps + 1)
+    test = np.empty(steps + 1)
+    c = lr**2 / (batch * P)
+    for t in range(steps + 1):
+        Xm = Xr @ m
+        Q = Xr @ C @ Xr.T - np.outer(Xm, eps) - np.outer(eps, Xm) + np.outer(eps, eps)
+        train[t] = np.trace(Q) / P
+        test[t] = np.sum(Sig * C)
+        if t == steps:
+            break
+        inj = Xr.T @ (np.diag(Q)[:, None] * Xr) - (Xr.T @ Q @ Xr) / P
+        Am = a * m
+        C = (a[:, None] * C * a[None, :]) + np.outer(Am, b) + np.outer(b, Am) + np.outer(b, b)
+        C += c * inj
+        m = Am + b
+    return train, test
+
+
+# ----------------------------------------------------------------------------
+# static two-point object (spec 3.2, check A1)
+
+
+def static_two_point(key, eigs, w, n, lam1, lam2, A_diag, draws: int) -> np.ndarray:
+    """lam1 lam2 w^T (S + lam1)^-1 diag(A) (S + lam2)^-1 w over ``draws`` sample covariances.
+
+    Returns
+    -------
+    numpy.ndarray, shape (draws,)
+    """
+    out = np.empty(draws)
+    eigs = np.asarray(eigs, dtype=float)
+    for d in range(draws):
+        X, _ = sample_data(jax.random.fold_in(key, d), eigs, np.zeros_like(eigs), 0.0, n)
+        S = X.T @ X / n
+        g1 = np.linalg.solve(S + lam1 * np.eye(eigs.size), w)
+        g2 = np.linalg.solve(S + lam2 * np.eye(eigs.size), w)
+        out[d] = lam1 * lam2 * g1 @ (A_diag * g2)
+    return out
