@@ -82,3 +82,19 @@ def test_verify_run_dir_detects_corruption(tmp_path):
     atomic_write_parquet(tmp_path / "simulation.parquet", pd.DataFrame({"a": [1]}))
     (tmp_path / "summary.json").write_text("{truncated")
     assert not verify_run_dir(tmp_path)
+
+
+def test_se_multiplier_student_t():
+    from scipy import stats
+
+    from theorylab.core.compare import se_multiplier
+
+    # the interval +-c SE over 8 samples has the coverage of +-3 normal sigmas (99.73 %)
+    c = float(se_multiplier(8, 3.0))
+    coverage = stats.t.cdf(c, 7) - stats.t.cdf(-c, 7)
+    assert coverage == pytest.approx(stats.norm.cdf(3) - stats.norm.cdf(-3), abs=1e-12)
+    assert 4.0 < c < 5.0
+    assert float(se_multiplier(10**6, 3.0)) == pytest.approx(3.0, abs=1e-3)
+    assert np.isinf(se_multiplier(1, 3.0))
+    r = agreement_ratio([1.0], [1.3], [0.1], n_se=3, n=[8])
+    assert r[0] == pytest.approx(0.3 / (0.1 * float(se_multiplier(8, 3.0))))

@@ -65,14 +65,44 @@ def r_squared(observed, predicted) -> float:
     return float(1.0 - ss_res / ss_tot) if ss_tot > 0 else float("nan")
 
 
-def agreement_ratio(theory, mean, se, n_se: float = 3.0, rel: float = 0.0) -> np.ndarray:
-    """Per-point |mean - theory| / (n_se * se + rel * |theory|).
+def se_multiplier(n, n_se: float = 3.0) -> np.ndarray:
+    """Student-t multiplier with the coverage of ``n_se`` normal standard errors.
+
+    A standard error estimated from n samples is itself uncertain; the
+    interval mean +- c SE has the coverage of +-n_se sigma (99.73 % for 3) when
+    c is the Student-t quantile with n - 1 degrees of freedom:
+    c = t_{n-1}^-1(Phi(n_se)).  For n = 8 seeds and n_se = 3, c = 4.8; c -> n_se
+    as n grows.
+
+    Parameters
+    ----------
+    n : array_like of int
+        Samples behind each standard error (>= 2; smaller n gives inf).
+    n_se : float
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    from scipy import stats
+
+    n = np.asarray(n, dtype=float)
+    p = stats.norm.cdf(n_se)
+    with np.errstate(invalid="ignore"):
+        c = stats.t.ppf(p, np.maximum(n - 1, 1))
+    return np.where(n >= 2, c, np.inf)
+
+
+def agreement_ratio(theory, mean, se, n_se: float = 3.0, rel: float = 0.0, n=None) -> np.ndarray:
+    """Per-point |mean - theory| / (c * se + rel * |theory|).
 
     A value <= 1 means the simulation mean lies within ``n_se`` standard errors
     plus a relative slack ``rel`` of the theory.  This is the tolerance every
-    theory-vs-simulation test uses: the ``n_se * se`` part is the simulation's
+    theory-vs-simulation test uses: the ``c * se`` part is the simulation's
     own statistical error; ``rel`` covers the theory's stated finite-size
-    error.
+    error.  With ``n`` (the samples behind each SE, e.g. seeds), c is the
+    Student-t multiplier of :func:`se_multiplier` (same coverage as n_se
+    normal SEs); without it, c = n_se.
 
     Returns
     -------
@@ -82,7 +112,8 @@ def agreement_ratio(theory, mean, se, n_se: float = 3.0, rel: float = 0.0) -> np
     t = np.asarray(theory, dtype=float)
     m = np.asarray(mean, dtype=float)
     s = np.asarray(se, dtype=float)
-    tol = n_se * s + rel * np.abs(t)
+    c = n_se if n is None else se_multiplier(n, n_se)
+    tol = c * s + rel * np.abs(t)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.abs(m - t) / tol
     return np.where((tol == 0) & (m == t), 0.0, ratio)

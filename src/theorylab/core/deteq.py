@@ -19,6 +19,8 @@ accept complex kappa.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .errors import ConfigError, SolverError, check_array
@@ -256,15 +258,20 @@ def support_edge(eigs, n: float) -> float:
     return float(-(k * (1 - d1 / n)))
 
 
-def kappa_on_path(eigs, lam, n: float, *, tol: float = 1e-12, max_halvings: int = 30) -> np.ndarray:
+def kappa_on_path(
+    eigs, lam, n: float, *, tol: float = 1e-12, max_halvings: int = 30, stride: int = 8
+) -> np.ndarray:
     """Complex renormalised ridge kappa(lambda) along an ordered path of lambdas.
 
     Solves kappa (1 - df1(kappa)/n) = lambda by Newton's method
-    (g'(kappa) = 1 - df2(kappa)/n), continuing from each point to the next and
-    halving the step where Newton does not converge.  The path must start at a
-    real lambda > 0 (where the physical root is the real one above kappa_0) or
-    at a real lambda left of the spectrum; every point must stay off the
-    spectrum's support (lambda not in [-edge, 0]).
+    (g'(kappa) = 1 - df2(kappa)/n).  Every ``stride``-th point is reached by
+    continuation from the previous one (halving the step where Newton does not
+    converge); the points in between are then solved together, vectorised,
+    from the interpolated continuation values, and any that fail are
+    continued individually.  The path must start at a real lambda > 0 (where
+    the physical root is the real one above kappa_0) or at a real lambda left
+    of the spectrum, and stay off the spectrum's support (lambda not in
+    [-edge, 0]).
 
     Parameters
     ----------
@@ -275,6 +282,8 @@ def kappa_on_path(eigs, lam, n: float, *, tol: float = 1e-12, max_halvings: int 
         Samples of the sample covariance.
     tol : float
         Relative residual required at every point.
+    stride : int
+        Spacing of the points solved by sequential continuation.
 
     Returns
     -------
@@ -307,38 +316,59 @@ def kappa_on_path(eigs, lam, n: float, *, tol: float = 1e-12, max_halvings: int 
                 return k, False
         return k, False
 
+    def walk(prev_lam: complex, k: complex, target: complex) -> complex:
+        k_new, ok = newton(target, k)
+        if ok:
+            return k_new
+        steps = 2
+        while steps <= 2**max_halvings:
+            cur_k, ok = k, True
+            for j in range(1, steps + 1):
+                cur_k, ok = newton(prev_lam + (target - prev_lam) * j / steps, cur_k)
+                if not ok:
+                    break
+            if ok:
+                return cur_k
+            steps *= 2
+        raise SolverError(f"kappa along the path at lambda={target:.4g}", residual=np.inf)
+
     start = lam[0]
     if abs(start.imag) > 0:
         raise ConfigError("lam", start, "the path must start on the real axis")
     if start.real > 0:
         k = complex(renormalized_ridge(eigs, start.real, n)[()])
     else:
-        k0 = start.real + eigs.sum() / n  # far field: kappa ~ lambda + tr/n
-        k, ok = newton(start, k0)
+        k, ok = newton(start, start.real + eigs.sum() / n)  # far field: kappa ~ lambda + tr/n
         if not ok:
             raise SolverError("kappa at the start of the path", residual=np.inf)
+    # sequential continuation through every stride-th point (and the last)
+    coarse = np.unique(np.concatenate([np.arange(0, lam.size, max(1, stride)), [lam.size - 1]]))
     out[0] = k
-    prev_lam = start
-    for i in range(1, lam.size):
-        target = lam[i]
-        k_new, ok = newton(target, k)
-        if not ok:  # walk there in smaller steps
-            steps, cur_lam, cur_k = 2, prev_lam, k
-            while steps <= 2**max_halvings:
-                cur_k, ok = k, True
-                for j in range(1, steps + 1):
-                    cur_lam = prev_lam + (target - prev_lam) * j / steps
-                    cur_k, ok = newton(cur_lam, cur_k)
-                    if not ok:
-                        break
-                if ok:
-                    break
-                steps *= 2
-            if not ok:
-                raise SolverError(f"kappa along the path at lambda={target:.4g}", residual=np.inf)
-            k_new = cur_k
-        k, prev_lam = k_new, target
-        out[i] = k
+    for a, b in itertools.pairwise(coarse):
+        out[b] = walk(lam[a], out[a], lam[b])
+    # the points in between: vectorised Newton from interpolated guesses
+    fine = np.setdiff1d(np.arange(lam.size), coarse)
+    if fine.size:
+        pos = np.searchsorted(coarse, fine)
+        left, right = coarse[pos - 1], coarse[pos]
+        w = (fine - left) / (right - left)
+        k = (1 - w) * out[left] + w * out[right]
+        target = lam[fine]
+        done = np.zeros(fine.size, dtype=bool)
+        for _ in range(12):
+            act = np.flatnonzero(~done)
+            if act.size == 0:
+                break
+            f = spectral_sums(eigs, None, k[act], "12")
+            g = k[act] * (1.0 - f["1"] / n) - target[act]
+            ok = np.abs(g) <= tol * np.maximum(np.abs(target[act]), 1e-300)
+            done[act[ok]] = True
+            step = g / (1.0 - f["2"] / n)
+            k[act[~ok]] -= step[~ok]
+            k[~np.isfinite(k)] = 0.0
+        out[fine] = k
+        for i in fine[~done]:  # rare: continue from the previous point
+            out[i] = walk(lam[i - 1], out[i - 1], lam[i])
     bad = (np.abs(lam.imag) > 1e-9 * np.abs(lam)) & (np.sign(out.imag) != np.sign(lam.imag))
     if bad.any():
         i = int(np.argmax(bad))

@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from theorylab.core.compare import agreement_ratio, fit_loglog_slope, mean_se
+from theorylab.core.compare import agreement_ratio, fit_loglog_slope, mean_se, se_multiplier
 from theorylab.core.config import StudyConfig, param
 from theorylab.core.data import digits_relu_gram
 from theorylab.core.errors import ConfigError
@@ -92,7 +92,9 @@ class Config(StudyConfig):
     digits_ridge_max: float = param(10.0, "largest ridge", unit="per-sample", gt=0.0)
     digits_n_ridges: int = param(13, "ridges (log-spaced)", ge=2)
     # tolerances
-    n_se: float = param(3.0, "standard errors allowed in agreement checks", gt=0.0)
+    n_se: float = param(
+        3.0, "coverage of agreement checks in normal sigmas (Student-t over seeds)", gt=0.0
+    )
     rel_tol: float = param(0.05, "relative slack for Gaussian agreement (finite N)", ge=0.0)
     digits_rel_tol: float = param(0.15, "relative slack on real data (non-Gaussian)", ge=0.0)
     exponent_sim_tol: float = param(
@@ -412,7 +414,7 @@ def checks(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> list[Check]
         if N < cfg.agree_min_N:
             continue
         m = merged[merged.K == K]
-        ratio = agreement_ratio(m.error, m["mean"], m.se, cfg.n_se, cfg.rel_tol)
+        ratio = agreement_ratio(m.error, m["mean"], m.se, cfg.n_se, cfg.rel_tol, n=m["n"])
         out.append(
             Check.evaluate(
                 f"V1_error_vs_ridge_K{K}",
@@ -420,8 +422,8 @@ def checks(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> list[Check]
                 ratio.max(),
                 1.0,
                 "<=",
-                f"max over {len(m)} ridges of |sim - theory| / ({cfg.n_se:g} SE + "
-                f"{cfg.rel_tol:.0%} theory), K={K}, N={N}, P={cfg.P}",
+                f"max over {len(m)} ridges of |sim - theory| / (t-quantile of {cfg.n_se:g} "
+                f"sigma x SE + {cfg.rel_tol:.0%} theory), K={K}, N={N}, P={cfg.P}",
             )
         )
     # --- V1 at the tuned ridge: min over the simulated grid, theory on the same grid
@@ -429,7 +431,7 @@ def checks(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> list[Check]
         tv.groupby("K")["error"].min().rename("theory").reset_index(), on="K"
     )
     big = opt[opt.N >= cfg.agree_min_N]
-    ratio = agreement_ratio(big.theory, big["mean"], big.se, cfg.n_se, cfg.rel_tol)
+    ratio = agreement_ratio(big.theory, big["mean"], big.se, cfg.n_se, cfg.rel_tol, n=big["n"])
     out.append(
         Check.evaluate(
             "V1_tuned_ridge_error",
@@ -585,7 +587,8 @@ def checks(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> list[Check]
         slopes = np.array([fit_loglog_slope(g.M, g.error).slope for _, g in per_seed])
         se = slopes.std(ddof=1) / np.sqrt(slopes.size) if slopes.size > 1 else 0.0
         s_th = fit_loglog_slope(t.M, t.error).slope
-        ratios.append(abs(slopes.mean() - s_th) / (cfg.n_se * se + cfg.exponent_sim_tol))
+        c = float(se_multiplier(slopes.size, cfg.n_se))
+        ratios.append(abs(slopes.mean() - s_th) / (c * se + cfg.exponent_sim_tol))
         parts.append(f"ell={ell:g}: {-slopes.mean():.3f}+-{se:.3f} vs {-s_th:.3f}")
     out.append(
         Check.evaluate(
@@ -595,7 +598,8 @@ def checks(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> list[Check]
             1.0,
             "<=",
             f"|simulated - theory| exponent of the tuned error vs M={list(cfg.scaling_Ms)} over "
-            f"({cfg.n_se:g} SE + {cfg.exponent_sim_tol:g}); " + "; ".join(parts),
+            f"(t-quantile of {cfg.n_se:g} sigma x SE + {cfg.exponent_sim_tol:g}); "
+            + "; ".join(parts),
         )
     )
     # --- V6 digits: tuned error, sim vs theory; and the K-ordering at fixed M
@@ -603,7 +607,9 @@ def checks(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> list[Check]
     dopt = _optimum_over_ridge(dg, ["N", "K"])
     dth = theory[theory.experiment == "digits"].groupby(["N", "K"])["error"].min()
     dopt = dopt.merge(dth.rename("theory").reset_index(), on=["N", "K"])
-    ratio = agreement_ratio(dopt.theory, dopt["mean"], dopt.se, cfg.n_se, cfg.digits_rel_tol)
+    ratio = agreement_ratio(
+        dopt.theory, dopt["mean"], dopt.se, cfg.n_se, cfg.digits_rel_tol, n=dopt["n"]
+    )
     out.append(
         Check.evaluate(
             "V6_digits_tuned_error",
@@ -611,8 +617,8 @@ def checks(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> list[Check]
             ratio.max(),
             1.0,
             "<=",
-            f"ReLU RF on digits, tuned error sim vs arc-cosine-kernel theory, "
-            f"{cfg.n_se:g} SE + {cfg.digits_rel_tol:.0%}, (N, K) in "
+            f"ReLU RF on digits, tuned error sim vs arc-cosine-kernel theory, t-quantile of "
+            f"{cfg.n_se:g} sigma x SE + {cfg.digits_rel_tol:.0%}, (N, K) in "
             f"{list(zip(dopt.N, dopt.K, strict=True))}",
         )
     )
