@@ -22,6 +22,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from theorylab.core.spectra import gaussian_data
+from theorylab.core.train import key_for
+
+__all__ = ["key_for", "linear_errors", "relu_errors"]
 
 
 def _member_readouts(psi, y, ridges, N: int):
@@ -145,12 +148,3 @@ def relu_errors(seed_key, X_train, y_train, X_test, y_test, ridges, weight_var, 
             K=int(K),
         )
         return np.asarray(out)
-
-
-def key_for(seed: int, *path: int):
-    """Deterministic PRNG key for ``seed`` and a path of sub-experiment indices."""
-    with jax.enable_x64(True):
-        key = jax.random.key(seed)
-        for p in path:
-            key = jax.random.fold_in(key, p)
-        return key

@@ -29,28 +29,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from theorylab.core.errors import DivergenceError
+from theorylab.core.train import check_finite, f64, key_for
 
-
-def key_for(seed: int, *path: int):
-    """Deterministic PRNG key for ``seed`` and a path of sub-experiment indices."""
-    key = jax.random.key(seed)
-    for p in path:
-        key = jax.random.fold_in(key, p)
-    return key
-
-
-def _f64(x):
-    return jnp.asarray(x, dtype=jnp.float64)
-
-
-def _check_finite(curves: np.ndarray, what: str) -> np.ndarray:
-    """Raise DivergenceError at the first step where any run's loss is not finite."""
-    bad = ~np.isfinite(curves)
-    if bad.any():
-        step = int(np.argmax(bad.any(axis=tuple(range(curves.ndim - 1)))))
-        raise DivergenceError(what, step)
-    return curves
+__all__ = [
+    "full_batch_gd",
+    "key_for",
+    "multipass_exact",
+    "multipass_sgd",
+    "online_rf",
+    "online_rf_exact",
+    "online_sgd",
+    "online_sgd_indices",
+    "rf_projection",
+    "sample_data",
+    "static_two_point",
+]
 
 
 # ----------------------------------------------------------------------------
@@ -103,15 +96,15 @@ def online_sgd(key, eigs, weights, noise, lr, batch, steps, runs) -> np.ndarray:
     with jax.enable_x64(True):
         out = _online_sgd(
             key,
-            _f64(eigs),
-            _f64(weights),
-            _f64(noise),
-            _f64(lr),
+            f64(eigs),
+            f64(weights),
+            f64(noise),
+            f64(lr),
             batch=batch,
             steps=steps,
             runs=runs,
         )
-        return _check_finite(np.asarray(out), "online SGD")
+        return check_finite(np.asarray(out), "online SGD")
 
 
 @partial(jax.jit, static_argnames=("batch", "steps", "runs"))
@@ -160,17 +153,17 @@ def online_sgd_indices(key, feats, labels, eigs, wbar, floor, lr, batch, steps, 
     with jax.enable_x64(True):
         out = _online_sgd_indices(
             key,
-            _f64(feats),
-            _f64(labels),
-            _f64(eigs),
-            _f64(wbar),
-            _f64(floor),
-            _f64(lr),
+            f64(feats),
+            f64(labels),
+            f64(eigs),
+            f64(wbar),
+            f64(floor),
+            f64(lr),
             batch=batch,
             steps=steps,
             runs=runs,
         )
-        return _check_finite(np.asarray(out), "online kernel SGD")
+        return check_finite(np.asarray(out), "online kernel SGD")
 
 
 # ----------------------------------------------------------------------------
@@ -243,19 +236,19 @@ def online_rf(key, proj: dict, lr, batch, steps, runs) -> np.ndarray:
     with jax.enable_x64(True):
         out = _online_rf(
             key,
-            _f64(L),
-            _f64(b),
-            _f64(np.sqrt(resid)),
-            _f64(np.sqrt(proj["noise"])),
-            _f64(G),
-            _f64(c),
-            _f64(const),
-            _f64(lr),
+            f64(L),
+            f64(b),
+            f64(np.sqrt(resid)),
+            f64(np.sqrt(proj["noise"])),
+            f64(G),
+            f64(c),
+            f64(const),
+            f64(lr),
             batch=batch,
             steps=steps,
             runs=runs,
         )
-        return _check_finite(np.asarray(out), "online random-feature SGD")
+        return check_finite(np.asarray(out), "online random-feature SGD")
 
 
 def online_rf_exact(proj: dict, lr: float, batch: int, steps: int) -> np.ndarray:
@@ -293,8 +286,8 @@ def sample_data(key, eigs, weights, noise, P: int):
     """P Gaussian samples: X (P, D) with covariance diag(eigs), y = X w* + noise."""
     with jax.enable_x64(True):
         kx, ke = jax.random.split(key)
-        X = jax.random.normal(kx, (P, len(eigs)), dtype=jnp.float64) * jnp.sqrt(_f64(eigs))
-        y = X @ _f64(weights) + jnp.sqrt(noise) * jax.random.normal(ke, (P,), dtype=jnp.float64)
+        X = jax.random.normal(kx, (P, len(eigs)), dtype=jnp.float64) * jnp.sqrt(f64(eigs))
+        y = X @ f64(weights) + jnp.sqrt(noise) * jax.random.normal(ke, (P,), dtype=jnp.float64)
         return np.asarray(X), np.asarray(y)
 
 
@@ -326,10 +319,10 @@ def full_batch_gd(X, y, eigs, weights, noise, lr, steps):
     """
     with jax.enable_x64(True):
         tr, te = _full_batch_gd(
-            _f64(X), _f64(y), _f64(eigs), _f64(weights), _f64(noise), _f64(lr), steps=steps
+            f64(X), f64(y), f64(eigs), f64(weights), f64(noise), f64(lr), steps=steps
         )
         tr, te = np.asarray(tr), np.asarray(te)
-    _check_finite(np.stack([tr, te]), "full-batch GD")
+    check_finite(np.stack([tr, te]), "full-batch GD")
     return tr, te
 
 
@@ -365,18 +358,18 @@ def multipass_sgd(key, X, y, eigs, weights, noise, lr, batch, steps, chains):
     with jax.enable_x64(True):
         tr, te = _multipass(
             key,
-            _f64(X),
-            _f64(y),
-            _f64(eigs),
-            _f64(weights),
-            _f64(noise),
-            _f64(lr),
+            f64(X),
+            f64(y),
+            f64(eigs),
+            f64(weights),
+            f64(noise),
+            f64(lr),
             batch=batch,
             steps=steps,
             chains=chains,
         )
         tr, te = np.asarray(tr), np.asarray(te)
-    _check_finite(np.stack([tr, te]), "multi-pass SGD")
+    check_finite(np.stack([tr, te]), "multi-pass SGD")
     return tr, te
 
 
