@@ -94,8 +94,11 @@ def finish(
     legend_title: str | None = None,
 ):
     """Labels, log axes and legend in one call."""
+    from matplotlib.ticker import NullFormatter
+
     if logx:
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # no crowded "2x10^-1" labels
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)

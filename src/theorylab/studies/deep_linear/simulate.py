@@ -1,0 +1,225 @@
+"""Finite-width deep linear networks trained by GD or online SGD (JAX, vmapped over seeds).
+
+Exactly the model of :mod:`theorylab.studies.deep_linear.theory` (spec 2.2):
+readout multiplier kappa = sqrt(D) / (gamma0 N), all weights i.i.d. N(0, 1)
+at init, loss (1/2P) sum (y - f)^2, raw step eta0 gamma0^2 N on every weight,
+gradients by JAX autodiff.  The network is linear, so f(x) = beta.x / sqrt(D)
+and the test excess error (beta* - beta)^T Sigma (beta* - beta) / D is exact.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from theorylab.core.train import check_finite, f64, key_for
+
+__all__ = ["key_for", "population_gd", "train_curves"]
+
+
+def _init(key, D: int, N: int, n_hidden: int):
+    k0, k1, k2 = jax.random.split(key, 3)
+    return {
+        "W0": jax.random.normal(k0, (N, D), dtype=jnp.float64),
+        "Ws": jax.random.normal(k1, (n_hidden, N, N), dtype=jnp.float64),
+        "w": jax.random.normal(k2, (N,), dtype=jnp.float64),
+    }
+
+
+def _beta(params, kappa, beta_r, residual: bool):
+    """Effective linear predictor beta = kappa W0^T g^1 (spec 2.2)."""
+    N = params["w"].shape[0]
+
+    def back(g, W):
+        if residual:
+            return g + beta_r * (W.T @ g) / jnp.sqrt(N), None
+        return (W.T @ g) / jnp.sqrt(N), None
+
+    # g^L = w; g^l = W^l^T g^{l+1} / sqrt(N) for l = L-1..1 (or the residual rule)
+    g1, _ = jax.lax.scan(back, params["w"], params["Ws"], reverse=True)
+    return kappa * params["W0"].T @ g1
+
+
+def _train(key, lam, b, gamma0, eta0, noise, beta_r, *, D, N, P, depth, steps, online, residual):
+    n_hidden = depth if residual else depth - 1
+    k_init, k_teacher, k_data = jax.random.split(key, 3)
+    params = _init(k_init, D, N, n_hidden)
+    beta_star = b * jax.random.normal(k_teacher, (D,), dtype=jnp.float64)
+    kappa = jnp.sqrt(D) / (gamma0 * N)
+    lr = eta0 * gamma0**2 * N
+    sq = jnp.sqrt(lam)
+
+    def batch(k):
+        kx, ke = jax.random.split(k)
+        X = jax.random.normal(kx, (P, D), dtype=jnp.float64) * sq
+        y = X @ beta_star / jnp.sqrt(D) + jnp.sqrt(noise) * jax.random.normal(
+            ke, (P,), dtype=jnp.float64
+        )
+        return X, y
+
+    fixed = batch(k_data)
+
+    def loss_fn(prm, X, y):
+        beta = _beta(prm, kappa, beta_r, residual)
+        r = y - X @ beta / jnp.sqrt(D)
+        return 0.5 * jnp.mean(r**2), beta
+
+    grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+
+    def step(prm, k):
+        X, y = batch(k) if online else fixed
+        (loss, beta), g = grad_fn(prm, X, y)
+        test = jnp.sum(lam * (beta_star - beta) ** 2) / D
+        prm = jax.tree_util.tree_map(lambda a, da: a - lr * da, prm, g)
+        return prm, (test, 2.0 * loss)
+
+    _, (test, train) = jax.lax.scan(step, params, jax.random.split(k_data, steps))
+    return test, train
+
+
+@partial(jax.jit, static_argnames=("D", "N", "P", "depth", "steps", "online", "residual"))
+def _train_batch(keys, lam, b, gamma0, eta0, noise, beta_r, **static):
+    """:func:`_train` vmapped over seed keys, traced and compiled once per shape."""
+    fn = partial(_train, **static)
+    return jax.vmap(fn, in_axes=(0, None, None, None, None, None, None))(
+        keys, lam, b, gamma0, eta0, noise, beta_r
+    )
+
+
+def train_curves(
+    seeds,
+    *,
+    D: int,
+    nu: float,
+    alpha: float,
+    depth: int,
+    gamma0: float,
+    eta0: float,
+    steps: int,
+    noise: float = 0.0,
+    online: bool = False,
+    residual: bool = False,
+    beta0: float = 1.0,
+    branch_scale: float | None = None,
+    spectrum=None,
+    stream: int = 0,
+):
+    """Test excess error and train MSE of a deep linear network, one row per seed.
+
+    Parameters
+    ----------
+    seeds : sequence of int
+        Each seed draws its own weights, teacher and data (vmapped).
+    D : int
+        Input dimension; N = round(nu D) hidden units, P = round(alpha D) samples
+        (or batch size when ``online``).
+    nu, alpha, depth, gamma0, eta0, steps, noise, online, residual, beta0, branch_scale
+        As in :func:`theorylab.studies.deep_linear.theory.dmft`.
+    spectrum : tuple (eigs, target_power), optional
+        Input covariance eigenvalues (length D) and per-mode target powers
+        lambda_k b_k^2 (the teacher is beta*_k ~ N(0, b_k^2)).
+    stream : int
+        Extra index folded into each seed's key (separates experiments).
+
+    Returns
+    -------
+    test, train : numpy.ndarray, shape (len(seeds), steps)
+        Losses before update t = 0..steps-1.
+
+    Raises
+    ------
+    DivergenceError
+        With the first step at which a loss stopped being finite.
+    """
+    N = max(round(nu * D), 1)
+    P = max(round(alpha * D), 1)
+    if spectrum is None:
+        lam, b = np.ones(D), np.ones(D)
+    else:
+        lam = np.asarray(spectrum[0], dtype=float)
+        b = np.sqrt(np.asarray(spectrum[1], dtype=float) / lam)
+    beta_r = branch_scale if branch_scale is not None else beta0 / np.sqrt(depth)
+    with jax.enable_x64(True):
+        keys = jnp.stack([key_for(int(s), 11, int(stream) % 2**31) for s in seeds])
+        test, train = _train_batch(
+            keys,
+            f64(lam),
+            f64(b),
+            f64(gamma0),
+            f64(eta0),
+            f64(noise),
+            f64(beta_r),
+            D=D,
+            N=N,
+            P=P,
+            depth=int(depth),
+            steps=int(steps),
+            online=bool(online),
+            residual=bool(residual),
+        )
+        test, train = np.asarray(test), np.asarray(train)
+    check_finite(test, "deep linear network training")
+    return test, train
+
+
+@partial(jax.jit, static_argnames=("N", "steps"))
+def _population_gd(key, lam, power, gamma0, eta0, *, N, steps):
+    D = lam.shape[0]
+    k_w, k_sign = jax.random.split(key)
+    k0, k1 = jax.random.split(k_w)
+    W0 = jax.random.normal(k0, (N, D), dtype=jnp.float64)
+    w = jax.random.normal(k1, (N,), dtype=jnp.float64)
+    signs = jnp.where(jax.random.bernoulli(k_sign, 0.5, (D,)), 1.0, -1.0)
+    beta_star = signs * jnp.sqrt(power / lam)
+    kappa = jnp.sqrt(D) / (gamma0 * N)
+    beta_init = kappa * W0.T @ w
+
+    def step(carry, _):
+        W0, w = carry
+        e = beta_star - (kappa * W0.T @ w - beta_init)
+        test = jnp.sum(lam * e**2) / D
+        r = lam * e  # population gradient signal
+        h1 = W0 @ r / jnp.sqrt(D)
+        W0 = W0 + eta0 * gamma0 * jnp.outer(w, r) / jnp.sqrt(D)
+        w = w + eta0 * gamma0 * h1
+        return (W0, w), test
+
+    _, test = jax.lax.scan(step, (W0, w), None, length=steps)
+    return test
+
+
+def population_gd(key, lam, power, *, nu: float, gamma0: float, eta0: float, steps: int):
+    """Test excess error of a wide two-layer linear network under the population gradient.
+
+    The online-SGD limit of infinite batch (alpha_B -> inf): every step uses the
+    exact population gradient, r = Sigma (beta* - beta), so the dynamics are
+    deterministic given the initial weights.  The network's initial function is
+    subtracted (f -> f - f_0), as in the infinite-width limit where it vanishes;
+    this removes the 1/(gamma0^2 nu) initial-function error that otherwise hides
+    the task's own power law for small gamma0 (the lazy runs).
+
+    Parameters
+    ----------
+    key : PRNG key (weights and the teacher's signs)
+    lam : array_like, shape (D,)
+        Input covariance eigenvalues.
+    power : array_like, shape (D,)
+        Target power lambda_k beta*_k^2 per mode (|beta*_k| = sqrt(power/lam)).
+    nu, gamma0, eta0 : float
+        Width ratio, richness, learning rate (raw step eta0 gamma0^2 N).
+    steps : int
+
+    Returns
+    -------
+    numpy.ndarray, shape (steps,)
+        (beta* - beta)^T Sigma (beta* - beta) / D at t = 0..steps-1.
+    """
+    D = len(lam)
+    N = max(round(nu * D), 1)
+    with jax.enable_x64(True):
+        out = _population_gd(key, f64(lam), f64(power), f64(gamma0), f64(eta0), N=N, steps=steps)
+        out = np.asarray(out)
+    return check_finite(out, "population gradient descent")

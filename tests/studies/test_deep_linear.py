@@ -1,0 +1,215 @@
+"""deep_linear: the DMFT against the spec's numbers, exact special cases and simulation."""
+
+import numpy as np
+import pytest
+
+from theorylab.core.compare import agreement_ratio
+from theorylab.core.errors import ConfigError, DivergenceError, SolverError
+from theorylab.studies.deep_linear import Config
+from theorylab.studies.deep_linear import simulate as sim
+from theorylab.studies.deep_linear import theory as th
+from theorylab.studies.deep_linear.study import power_law_task
+
+
+def E(*args, **kw):
+    return th.dmft(*args, **kw).test_excess.to_numpy()
+
+
+# --------------------------------------------------------------------------
+# numbers measured independently for the spec (sections 4.2, 4.3)
+
+
+def test_spec_dmft_numbers():
+    np.testing.assert_allclose(
+        E(1, 1.0, 2.0, 1.0, 0.2, 40)[[5, 10, 20, 39]], [0.3098, 0.1418, 0.0438, 0.0077], atol=6e-5
+    )
+    np.testing.assert_allclose(E(3, 2.0, 4.0, 0.5, 0.1, 40)[[10, 39]], [0.1248, 0.0022], atol=6e-5)
+    np.testing.assert_allclose(
+        E(2, 0.5, 1.5, 1.0, 0.05, 21, noise=0.09)[[10, 20]], [0.768, 0.595], atol=6e-4
+    )
+    np.testing.assert_allclose(E(2, 0.5, 4.0, 1.0, 0.1, 25)[[5, 24]], [0.599, 0.129], atol=6e-4)
+    np.testing.assert_allclose(
+        E(2, 1.0, 0.5, 1.0, 0.1, 30, noise=0.04, online=True)[[10, 29]], [0.209, 0.027], atol=6e-4
+    )
+    np.testing.assert_allclose(
+        E(4, 1.0, 2.0, 1.0, 0.05, 11, residual=True)[[6, 10]], [0.5776, 0.4034], atol=6e-5
+    )
+
+
+def test_spec_overfitting_table():
+    late = {a: E(1, 1.0, a, 1.0, 0.2, 81, noise=0.25) for a in (0.5, 0.8, 1.0, 1.25, 2.0, 4.0)}
+    expect = {0.5: 0.97, 0.8: 1.02, 1.0: 0.95, 1.25: 0.65, 2.0: 0.25, 4.0: 0.083}
+    for a, v in expect.items():
+        assert late[a][80] == pytest.approx(v, abs=6e-3)
+    assert late[0.8].min() == pytest.approx(0.78, abs=6e-3) and late[0.8].argmin() == 8
+    assert late[1.0].min() == pytest.approx(0.61, abs=6e-3) and late[1.0].argmin() == 12
+
+
+def test_spec_lr_sweep_numbers():
+    mup = [E(2, nu, 2.0, 1.0, 0.1, 20, online=True)[-1] for nu in (0.5, 1, 2, 4)]
+    np.testing.assert_allclose(mup, [0.125, 8.8e-3, 5.2e-4, 4.1e-5], rtol=0.02)
+
+    def largest_stable(nu):
+        best = 0.0
+        for eta in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6):
+            try:
+                E(2, nu, 2.0, float(th.ntk_gamma0(nu)), eta, 20, online=True)
+                best = eta
+            except DivergenceError:
+                break
+        return best
+
+    assert [largest_stable(nu) for nu in (0.5, 1, 2, 4)] == [0.2, 0.3, 0.4, 0.5]
+
+
+# --------------------------------------------------------------------------
+# exact special cases (V1)
+
+
+@pytest.mark.parametrize(("gamma0", "nu"), [(1.0, 1.0), (0.5, 2.0), (2.0, 0.25)])
+def test_initial_error(gamma0, nu):
+    assert E(2, nu, 2.0, gamma0, 0.1, 1)[0] == pytest.approx(1 + 1 / (gamma0**2 * nu), rel=1e-12)
+    e = E(3, nu, 2.0, gamma0, 0.1, 1, residual=True, beta0=0.7)[0]
+    assert e == pytest.approx(1 + (1 + 0.49 / 3) ** 3 / (gamma0**2 * nu), rel=1e-12)
+
+
+def test_residual_without_branches_is_the_two_layer_net():
+    a = E(3, 1.5, 2.0, 1.0, 0.2, 20, residual=True, beta0=1e-9)
+    b = E(1, 1.5, 2.0, 1.0, 0.2, 20)
+    np.testing.assert_allclose(a, b, atol=1e-8)
+
+
+def test_structured_with_flat_spectrum_is_isotropic():
+    lam = np.ones(30)
+    np.testing.assert_allclose(
+        E(2, 1.0, 2.0, 1.0, 0.2, 15, spectrum=(lam, lam)), E(2, 1.0, 2.0, 1.0, 0.2, 15), atol=1e-12
+    )
+
+
+def test_infinite_data_limit():
+    _, st = th.dmft(2, 1.0, 1e8, 1.0, 0.2, 12, return_state=True)
+    np.testing.assert_allclose(st.R_delta, np.eye(12), atol=1e-6)
+    np.testing.assert_allclose(st.C_r, st.C_e, atol=1e-6)
+
+
+@pytest.mark.parametrize("L", [1, 2, 3])
+def test_lazy_infinite_width_limit(L):
+    """gamma0 -> 0, nu -> inf, population gradient: e(t) = (1 - (L+1) eta0)^t e(0)."""
+    e = E(L, 1e9, 1e9, 1e-3, 0.1, 8, online=True)
+    np.testing.assert_allclose(e, (1 - (L + 1) * 0.1) ** (2 * np.arange(8)), rtol=2e-3)
+
+
+def test_structured_binning_is_accurate():
+    x = np.arange(800) / 800
+    lam = ((x + 0.02) / 0.02) ** -0.6
+    power = lam * ((x + 0.02) / 0.02) ** -0.2
+    full = E(2, 1.0, 2.0, 1.0, 0.3, 25, spectrum=(lam, power), bins=None)
+    binned = E(2, 1.0, 2.0, 1.0, 0.3, 25, spectrum=(lam, power), bins=48)
+    np.testing.assert_allclose(full[[10, 24]], [0.0507, 0.0257], atol=6e-5)  # spec 4.3
+    np.testing.assert_allclose(binned, full, rtol=5e-3)
+
+
+# --------------------------------------------------------------------------
+# errors
+
+
+def test_divergence_is_reported_with_the_step():
+    with pytest.raises(DivergenceError) as info:
+        th.dmft(4, 1.0, 2.0, 1.0, 0.05, 11, residual=True, branch_scale=1.0)
+    assert 0 < info.value.step < 11 and "eta0=0.05" in str(info.value)
+    with pytest.raises(DivergenceError):
+        th.dmft(2, 1.0, 2.0, 1.0, 2.0, 30)
+
+
+def test_non_convergence_is_a_solver_error():
+    with pytest.raises(SolverError, match="residual"):
+        th.dmft(2, 1.0, 2.0, 1.0, 0.2, 20, max_sweeps=2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"depth": 0}, "depth"),
+        ({"nu": -1.0}, "nu"),
+        ({"alpha": 0.0}, "alpha"),
+        ({"eta0": np.nan}, "eta0"),
+        ({"steps": 0}, "steps"),
+        ({"noise": -0.1}, "noise"),
+        ({"gamma0": np.inf}, "gamma0"),
+    ],
+)
+def test_bad_arguments(kwargs, field):
+    args = dict(depth=2, nu=1.0, alpha=2.0, gamma0=1.0, eta0=0.1, steps=5)
+    args.update(kwargs)
+    with pytest.raises(ConfigError) as info:
+        th.dmft(**args)
+    assert info.value.field == field
+
+
+def test_parameterisations():
+    np.testing.assert_allclose(th.ntk_gamma0([0.25, 1, 4]), [2, 1, 0.5])
+    np.testing.assert_allclose(th.mup_gamma0([0.25, 4], 0.7), [0.7, 0.7])
+    assert Config().validate()
+
+
+# --------------------------------------------------------------------------
+# theory vs simulation at random points
+
+
+def test_dmft_matches_simulation_at_random_points():
+    """L in {1, 2}, nu in [1, 2], alpha in [2, 4], gamma0 in [0.7, 1.3], eta0 in [0.05, 0.15],
+    sigma^2 in [0, 0.1], D = 300, 8 seeds: t-quantile 3 SE + 3 % at four times."""
+    rng = np.random.default_rng(5)
+    for i in range(2):
+        L = int(rng.integers(1, 3))
+        nu, a = rng.uniform(1, 2), rng.uniform(2, 4)
+        g0, eta, s2 = rng.uniform(0.7, 1.3), rng.uniform(0.05, 0.15), rng.uniform(0, 0.1)
+        theory = E(L, nu, a, g0, eta, 20, noise=s2)
+        test, _ = sim.train_curves(
+            range(8),
+            D=300,
+            nu=nu,
+            alpha=a,
+            depth=L,
+            gamma0=g0,
+            eta0=eta,
+            steps=20,
+            noise=s2,
+            stream=100 + i,
+        )
+        ts = [2, 5, 10, 19]
+        m, se = test.mean(0)[ts], test.std(0, ddof=1)[ts] / np.sqrt(8)
+        assert np.all(agreement_ratio(theory[ts], m, se, 3, 0.03, n=8) <= 1), (L, nu, a, g0, eta)
+
+
+def test_structured_dmft_matches_simulation():
+    """Bounded spectrum (spec 4.3): D = 400, 8 seeds."""
+    D = 400
+    x = np.arange(D) / D
+    lam = ((x + 0.02) / 0.02) ** -0.6
+    power = lam * ((x + 0.02) / 0.02) ** -0.2
+    theory = E(2, 1.0, 2.0, 1.0, 0.3, 25, spectrum=(lam, power))
+    test, _ = sim.train_curves(
+        range(8),
+        D=D,
+        nu=1.0,
+        alpha=2.0,
+        depth=2,
+        gamma0=1.0,
+        eta0=0.3,
+        steps=25,
+        spectrum=(lam, power),
+        stream=7,
+    )
+    ts = [5, 10, 24]
+    m, se = test.mean(0)[ts], test.std(0, ddof=1)[ts] / np.sqrt(8)
+    # few effective modes: the spec measured ~5 % finite-size bias at D = 200-800
+    assert np.all(agreement_ratio(theory[ts], m, se, 3, 0.08, n=8) <= 1)
+
+
+def test_lazy_population_gd_follows_the_kernel_closed_form():
+    lam, power = power_law_task(300, 1.5, 0.5)
+    test = sim.population_gd(sim.key_for(0, 1), lam, power, nu=4.0, gamma0=0.02, eta0=0.3, steps=60)
+    t = np.arange(60)
+    lazy = np.array([np.sum(power * (1 - 0.6 * lam) ** (2 * s)) for s in t]) / 300
+    np.testing.assert_allclose(test[5:], lazy[5:], rtol=0.05)
