@@ -7,7 +7,12 @@ import pytest
 import theorylab
 
 # minimum (agreement, claim) checks per study, from each study's issue
-MIN_CHECKS = {"rf_ensembles": (3, 2), "sgd_linear": (5, 2), "deep_linear": (4, 4)}
+MIN_CHECKS = {
+    "rf_ensembles": (3, 2),
+    "sgd_linear": (5, 2),
+    "deep_linear": (4, 4),
+    "diffusion": (5, 3),
+}
 
 
 def test_reproduce_quick_exits_0(quick_report):

@@ -10,4 +10,5 @@ REGISTRY: dict[str, str] = {
     "rf_ensembles": "theorylab.studies.rf_ensembles",
     "sgd_linear": "theorylab.studies.sgd_linear",
     "deep_linear": "theorylab.studies.deep_linear",
+    "diffusion": "theorylab.studies.diffusion",
 }

@@ -1,0 +1,5 @@
+"""A solvable model of learning generative diffusion (Cui, Pehlevan, Lu; arXiv 2501.03937)."""
+
+from .study import STUDY, Config
+
+__all__ = ["STUDY", "Config"]

@@ -1,0 +1,218 @@
+"""diffusion: closed forms, the learning ODE and generation against simulation, collapse."""
+
+import numpy as np
+import pytest
+
+from theorylab.core.errors import ConfigError
+from theorylab.studies.diffusion import Config
+from theorylab.studies.diffusion import simulate as sim
+from theorylab.studies.diffusion import theory as th
+
+THREE = np.array([[3.0, 0.0], [0.0, -3.0], [-3.0, 0.0]])
+TWO = np.array([[3.0], [-3.0]])
+
+
+def test_skip_connection_closed_form():
+    t = 0.7
+    b = th.skip_connection(np.array([0.0, 1e3]), t, b0=0.25)
+    assert b[0] == pytest.approx(0.25)
+    assert b[1] == pytest.approx(0.7 / 0.58, rel=1e-12)  # b* = beta s^2 / kappa
+    tau = np.linspace(0.5, 4, 8)
+    eps = 1e-6
+    db = (th.skip_connection(tau + eps, t) - th.skip_connection(tau - eps, t)) / (2 * eps)
+    b = th.skip_connection(tau, t)
+    np.testing.assert_allclose(db, 0.7 - b * 0.58, atol=1e-8)  # db/dtau = beta s^2 - b kappa
+    # b crosses 1 at tau = ln(b*/(b* - 1))/kappa = 3.04 for t = 0.7 (spec 4.5)
+    cross = np.log((0.7 / 0.58) / (0.7 / 0.58 - 1)) / 0.58
+    assert cross == pytest.approx(3.04, abs=0.01)
+    assert th.skip_connection(cross, t) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_skip_connection_matches_simulation():
+    """Acceptance: |b_sim - b(tau)| <= 0.02 at tau in {1, 2, 3, 4} (d = 500)."""
+    _, _, tab = sim.train_gmm(
+        sim.key_for(0, 1),
+        THREE,
+        np.ones(3) / 3,
+        1.0,
+        d=500,
+        r=2,
+        t=0.7,
+        eta=0.2,
+        lam=0.05,
+        tau=4.0,
+        record_every_tau=1.0,
+    )
+    np.testing.assert_allclose(tab["b"], th.skip_connection(tab["tau"], 0.7), atol=0.02)
+    assert tab["b"][-1] == pytest.approx(1.088, abs=0.02)  # spec's reference value
+
+
+def test_learning_ode_matches_simulation_at_random_points():
+    """Two clusters at +-m e1 with m in [2, 4], t in [0.5, 0.8], tau in [1, 3], r = 1, d = 800:
+    every statistic within 5 % + 1.5/sqrt(d) (spec B2 tolerance)."""
+    rng = np.random.default_rng(3)
+    d = 800
+    for i in range(2):
+        m = rng.uniform(2, 4)
+        t = rng.uniform(0.5, 0.8)
+        tau = rng.uniform(1, 3)
+        cent = np.array([[m], [-m]])
+        _, _, tab = sim.train_gmm(
+            sim.key_for(i, 2),
+            cent,
+            np.array([0.5, 0.5]),
+            1.0,
+            d=d,
+            r=1,
+            t=t,
+            eta=0.2,
+            lam=0.05,
+            tau=tau,
+            record_every_tau=tau,
+        )
+        ode = th.learning_ode(th.gmm_target(cent), t, 0.2, 0.05, tab["tau"][-1], r=1, seed=i)
+        O, Q, b = th.state_at(ode, tab["tau"][-1], 1, 1)
+        tol = lambda x: 0.05 * abs(x) + 1.5 / np.sqrt(d)  # noqa: E731
+        assert abs(tab["Omega"][-1][0, 0] - O[0, 0]) <= tol(O[0, 0]), (m, t, tau)
+        assert abs(tab["Q"][-1][0, 0] - Q[0, 0]) <= tol(Q[0, 0]), (m, t, tau)
+        assert abs(tab["b"][-1] - b) <= 0.02
+
+
+def test_reduced_flow_is_exact_for_a_trained_network():
+    d = 400
+    W, b, _ = sim.train_gmm(
+        sim.key_for(1, 3),
+        THREE,
+        np.ones(3) / 3,
+        1.0,
+        d=d,
+        r=2,
+        t=0.7,
+        eta=0.2,
+        lam=0.05,
+        tau=3.0,
+        record_every_tau=3.0,
+    )
+    X = sim.full_flow(sim.key_for(1, 4), W, b, 3000, 100)
+    # the same initial noise through the reduced dynamics reproduces W x / sqrt(d) exactly
+    import jax
+
+    with jax.enable_x64(True):
+        X0 = np.asarray(jax.random.normal(sim.key_for(1, 4), (3000, d), dtype="float64"))
+    Z, cT = th.reduced_flow(W @ W.T / d, b, X0 @ W.T / np.sqrt(d), 100)
+    np.testing.assert_allclose(Z, X @ W.T / np.sqrt(d), rtol=1e-8, atol=1e-8)
+    # and the part of x outside span(W) is c_T times the initial noise there
+    Pm = np.linalg.qr(W.T)[0]
+    np.testing.assert_allclose(X - X @ Pm @ Pm.T, cT * (X0 - X0 @ Pm @ Pm.T), atol=1e-8)
+
+
+def test_generated_law_is_centrally_symmetric():
+    rng = np.random.default_rng(0)
+    Q = np.array([[1.3, 0.2], [0.2, 0.7]])
+    Z0 = rng.standard_normal((50, 2))
+    a, ca = th.reduced_flow(Q, 1.05, Z0, 60)
+    b, cb = th.reduced_flow(Q, 1.05, -Z0, 60)
+    np.testing.assert_allclose(a, -b, atol=1e-12)
+    assert ca == cb
+    # an imbalanced target still generates a symmetric law (mode collapse, spec 4.7)
+    tgt = th.gmm_target(TWO, [0.8, 0.2])
+    ode = th.learning_ode(tgt, 0.7, 0.2, 0.05, 4.0, r=1, mc_samples=8000)
+    O, Q, b = th.state_at(ode, 4.0, 1, 1)
+    P = th.generated_projection(O, Q, b, 0.7, np.eye(1), 100_000, 100, seed=1)
+    assert abs(P.mean()) < 4 * P.std() / np.sqrt(len(P))
+    assert np.mean(P > 0) == pytest.approx(0.5, abs=0.01)
+
+
+def test_bulk_variance_is_c_T_squared():
+    d = 500
+    W, b, _ = sim.train_gmm(
+        sim.key_for(2, 5),
+        THREE,
+        np.ones(3) / 3,
+        1.0,
+        d=d,
+        r=2,
+        t=0.7,
+        eta=0.2,
+        lam=0.05,
+        tau=4.0,
+        record_every_tau=4.0,
+    )
+    X = sim.full_flow(sim.key_for(2, 6), W, b, 2000, 100)
+    _, cT = th.reduced_flow(W @ W.T / d, b, np.zeros((1, 2)), 100)
+    Pm = np.linalg.qr(np.hstack([W.T, np.eye(d)[:, :2]]))[0]
+    bulk = ((X - X @ Pm @ Pm.T) ** 2).sum(1).mean() / (d - 4)
+    assert bulk == pytest.approx(cT**2, rel=0.03)
+    assert abs(bulk - cT) > 10 * abs(bulk - cT**2)
+
+
+def test_finite_d_correction_vanishes_at_large_d():
+    tgt = th.gmm_target(TWO)
+    a = th.learning_ode(tgt, 0.7, 0.2, 0.05, 2.0, r=1, mc_samples=4000)
+    b = th.learning_ode(tgt, 0.7, 0.2, 0.05, 2.0, r=1, mc_samples=4000, d=1e9)
+    for col in ("b", "Omega_00", "Q_00"):
+        np.testing.assert_allclose(a[col], b[col], rtol=1e-6, atol=1e-9)
+
+
+def test_collapse_loop_finite_d_matches_simulation():
+    """Two clusters, r = 1, d = 300, tau = 3, 2 generations (spec B7 tolerances)."""
+    d, tau = 300, 3.0
+    n = round(tau * d / 0.2)
+    theory = th.collapse_loop(
+        th.gmm_target(TWO), 2, tau, 0.2, 0.05, r=1, steps=50, d=d, mc_samples=10000
+    )
+    W, b, _ = sim.train_gmm(
+        sim.key_for(4, 7),
+        TWO,
+        np.array([0.5, 0.5]),
+        1.0,
+        d=d,
+        r=1,
+        t=0.7,
+        eta=0.2,
+        lam=0.05,
+        tau=tau,
+        record_every_tau=tau,
+    )
+    for g in range(2):
+        X = sim.full_flow(sim.key_for(4, 8, g), W, b, n, 50)
+        row = theory.iloc[g]
+        assert abs(b - row.b) < 0.03
+        assert W[0, 0] / np.sqrt(d) == pytest.approx(row.Omega_orig, rel=0.05)
+        assert X[:, 0].var() == pytest.approx(row.var_e1, rel=0.10)
+        W, b = sim.train_on_samples(
+            sim.key_for(4, 9, g), X, sim.init_weights(TWO, 1, d), 0.0, t=0.7, eta=0.2, lam=0.05
+        )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"s": 0.0}, "s"),
+        ({"s": -1.0}, "s"),
+        ({"weights": [0.5, 0.6]}, "weights"),
+        ({"weights": [1.2, -0.2]}, "weights"),
+        ({"hidden": 0}, "hidden"),
+    ],
+)
+def test_invalid_targets(kwargs, field):
+    args = dict(centroids=TWO)
+    args.update(kwargs)
+    with pytest.raises(ConfigError) as info:
+        th.gmm_target(**args)
+    assert info.value.field == field
+
+
+def test_rank_bottleneck_warns():
+    tgt = th.gmm_target(THREE)  # spans 2 directions
+    with pytest.warns(th.RankBottleneckWarning, match="r=1"):
+        th.learning_ode(tgt, 0.7, 0.2, 0.05, 0.1, r=1, mc_samples=1000)
+
+
+def test_bad_arguments():
+    with pytest.raises(ConfigError, match="t="):
+        th.skip_connection(1.0, 1.2)
+    with pytest.raises(ConfigError, match="eta"):
+        th.learning_ode(th.gmm_target(TWO), 0.7, -0.2, 0.05, 1.0, r=1)
+    with pytest.raises(ConfigError, match="fig_taus"):
+        Config().with_overrides({"fig_taus": "0,9"})
