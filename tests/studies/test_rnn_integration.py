@@ -67,6 +67,14 @@ def test_gradients_match_finite_differences(i):
 def test_jax_gramians_match_scipy():
     """The simulator's Cayley + doubling Lyapunov solver vs SciPy's Bartels-Stewart."""
     rng = np.random.default_rng(7)
+    A = 0.5 * rng.standard_normal((8, 8)) / np.sqrt(8) - np.eye(8)
+    B, C = rng.standard_normal(8), rng.standard_normal(8)
+    P, Q, it = sim.lyapunov_gramians(A, B, C)
+    np.testing.assert_allclose(P, sla.solve_continuous_lyapunov(A, -np.outer(B, B)), atol=1e-13)
+    np.testing.assert_allclose(Q, sla.solve_continuous_lyapunov(A.T, -np.outer(C, C)), atol=1e-13)
+    assert 0 < it < 20
+    with pytest.raises(ConfigError, match="Hurwitz"):
+        sim.lyapunov_gramians(A + 1.2 * np.eye(8), B, C)
     for w in (0.0, 1.3):
         W, u, v = _random_net(rng, 9, 0.6)
         a = th.h2_loss_and_grads(W, u, v, 0.3, w)

@@ -16,7 +16,10 @@
   averaged over random unit vectors (the quantity of the Bessel law (A7)).
 * :func:`bptt_sgd` -- the RNN itself driven by white noise (Euler-Maruyama),
   trained by back-propagation through time with SGD (optax): the stochastic
-  model the stationary loss describes in expectation.
+  model the stationary loss describes in expectation; :func:`bptt_gradient`
+  one minibatch gradient.
+* :func:`normals` -- Gaussian draws from explicit keys in fixed-size chunks
+  (one compiled sampler for every network size).
 """
 
 from __future__ import annotations

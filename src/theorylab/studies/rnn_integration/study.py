@@ -3,9 +3,8 @@
 Experiments (spec section 5.2), each theory vs simulation:
 
 ``gradients`` (V1)
-    exact H2 loss and gradients (A2) vs finite differences, vs the simulated
-    impulse response, and SciPy (Bartels-Stewart) vs the simulator's JAX
-    (Cayley + doubling) Gramians.
+    exact H2 loss and gradients (A2) vs finite differences and vs quadrature
+    of the simulated impulse response.
 ``rich`` (V2, V3)
     full-network gradient flow from W0 = 0 vs the exact 8-variable reduction
     (A5) (same integrator: exact to rounding) and vs the 2-D outlier ODE (A6);
@@ -1030,13 +1029,19 @@ def figures(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
             label=f"full net, sigma={cfg.bulk_sigma:g}, N={cfg.bulk_N}",
         )
         finish(
-            ax, xlabel="training time t", ylabel=lab, title=f"rich regime, c*={c:g}, a0={cfg.a0:g}"
+            ax,
+            xlabel="training time t",
+            ylabel=lab,
+            title=f"rich regime, c*={c:g}, a0={cfg.a0:g}",
+            legend=q == "loss",
         )
+    axes[0].legend(loc="upper right", fontsize=7)
     axes[1].axhline(1 - c, color="0.5", lw=0.8, ls=":")
+    axes[1].text(0.2, 1 - c + 0.02, "1 - c*", color="0.4", fontsize=8)
     figs["rich_trajectory"] = fig
     # 2. eigenvalue clouds
     cl = sims[(sims.experiment == "cloud") & (sims.seed == sims.seed.min())]
-    fig, axes = figure(ncols=len(cfg.cloud_times), width=2.8, height=2.8)
+    fig, axes = figure(ncols=len(cfg.cloud_times), width=3.0, height=2.4)
     circle = np.exp(1j * np.linspace(0, 2 * np.pi, 200)) * cfg.bulk_sigma
     for ax, tc in zip(np.atleast_1d(axes), cfg.cloud_times, strict=True):
         d = cl[np.isclose(cl.t, tc)]
@@ -1047,16 +1052,21 @@ def figures(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
             s=6,
             color="k",
         )
-        ax.plot([1 - c], [0], "x", color="C3", ms=8, label="1 - c*")
+        ax.plot([1 - c], [0], "x", color="C3", ms=8)
         ax.set_aspect("equal")
         ax.set_xlim(-1.1 * max(cfg.bulk_sigma, 0.3), 1.05)
         finish(
             ax,
             xlabel="Re lambda",
-            ylabel="Im lambda",
+            ylabel="Im lambda" if tc == cfg.cloud_times[0] else "",
             title=f"t = {tc:g}",
-            legend=tc == cfg.cloud_times[0],
+            legend=False,
         )
+    fig.suptitle(
+        f"eigenvalues of W, sigma={cfg.bulk_sigma:g}, N={cfg.bulk_N} (circle: radius sigma; "
+        "x: 1 - c*)",
+        fontsize=9,
+    )
     figs["eigenvalue_clouds"] = fig
     # 3. escape time vs a0 and vs sigma
     fig, axes = figure(ncols=2, width=3.8, height=3.0)
