@@ -599,7 +599,8 @@ def resolvent_singular_values(sigma: float, z: float, nodes: int = 400):
         a, b, c, d = coeffs(x)
         return 18 * a * b * c * d - 4 * b**3 * d + b * b * c * c - 4 * a * c**3 - 27 * a * a * d * d
 
-    xs = np.linspace(1e-9, abs(z) + 3 * sg, 4001)
+    # the support lies inside [|z| - 2 sigma, |z| + 2 sigma] (|J| -> 2)
+    xs = np.linspace(max(abs(z) - 2.5 * sg, 1e-9), abs(z) + 2.5 * sg, 4001)
     d = disc(xs)
     idx = np.nonzero(np.diff(np.sign(d)))[0]
     if idx.size != 2:
@@ -693,7 +694,15 @@ def escape_time_sigma(sigma, c_star: float, eta: float, a0: float, t0: float | N
         def gap(tt, sr=sr, w=w):
             return a0 * a0 * np.sum(w * sr * np.sinh(2 * eta * tt * sr)) - level
 
-        out.append(brentq(gap, 0.0, t0, xtol=1e-12))
+        hi = t0
+        while gap(hi) < 0:
+            hi *= 2
+            if hi > 64 * t0:
+                raise SolverError(
+                    f"escape_time_sigma: G_sigma never reaches the escape level (sigma={sg:g})",
+                    residual=float(-gap(hi)),
+                )
+        out.append(brentq(gap, 0.0, hi, xtol=1e-12))
     out = np.array(out)
     return float(out[0]) if sig.ndim == 0 else out
 
