@@ -40,6 +40,7 @@ test: install-dev browser lint
 bench: install-dev
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_rf_ensembles.py
+	$(BIN)/python benchmarks/bench_rnn_integration.py
 	$(BIN)/python benchmarks/bench_sgd_linear.py
 	$(BIN)/python benchmarks/bench_deep_linear.py
 	$(BIN)/python benchmarks/bench_diffusion.py

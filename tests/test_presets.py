@@ -9,6 +9,7 @@ import theorylab
 # minimum (agreement, claim) checks per study, from each study's issue
 MIN_CHECKS = {
     "rf_ensembles": (3, 2),
+    "rnn_integration": (5, 3),
     "sgd_linear": (5, 2),
     "deep_linear": (4, 4),
     "diffusion": (5, 3),

@@ -8,6 +8,7 @@ optional dependencies (PyTorch) does not slow down or break the others.
 
 REGISTRY: dict[str, str] = {
     "rf_ensembles": "theorylab.studies.rf_ensembles",
+    "rnn_integration": "theorylab.studies.rnn_integration",
     "sgd_linear": "theorylab.studies.sgd_linear",
     "deep_linear": "theorylab.studies.deep_linear",
     "diffusion": "theorylab.studies.diffusion",

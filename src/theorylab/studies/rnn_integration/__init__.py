@@ -1,0 +1,8 @@
+"""Linear RNNs learning to integrate white noise.
+
+Bordelon, Cotler, Pehlevan, Zavatone-Veth (arXiv 2503.18754).
+"""
+
+from .study import STUDY, Config
+
+__all__ = ["STUDY", "Config"]
