@@ -41,6 +41,7 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_rf_ensembles.py
 	$(BIN)/python benchmarks/bench_sgd_linear.py
+	$(BIN)/python benchmarks/bench_precision_scaling.py
 	$(BIN)/python benchmarks/bench_sweep.py
 
 clean:

@@ -7,7 +7,7 @@ import pytest
 import theorylab
 
 # minimum (agreement, claim) checks per study, from each study's issue
-MIN_CHECKS = {"rf_ensembles": (3, 2), "sgd_linear": (5, 2)}
+MIN_CHECKS = {"rf_ensembles": (3, 2), "sgd_linear": (5, 2), "precision_scaling": (4, 3)}
 
 
 def test_reproduce_quick_exits_0(quick_report):

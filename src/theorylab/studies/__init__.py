@@ -9,4 +9,5 @@ optional dependencies (PyTorch) does not slow down or break the others.
 REGISTRY: dict[str, str] = {
     "rf_ensembles": "theorylab.studies.rf_ensembles",
     "sgd_linear": "theorylab.studies.sgd_linear",
+    "precision_scaling": "theorylab.studies.precision_scaling",
 }
