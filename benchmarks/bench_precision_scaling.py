@@ -2,13 +2,15 @@
 
 * **calculator**: the laws' prediction of one run's loss (and of its PTQ
   degradation, critical data size, compute-optimal precision) vs training
-  that run (a d_model=32 Transformer for 250 steps, quantized at 4 bits, and
-  evaluated), measured here;
+  that run (a d_model=32 Transformer for 250 steps at W4A4KV4, evaluated and
+  post-train quantized once), measured here;
 * **grid**: the calculator over every (run, P_post) point of the committed
   grid vs the training time of that grid (the ``time_s`` column of the
   committed table, one seed);
-* **fitters**: fitting the three stages to the committed table (seed means,
-  200 bootstrap replicates each) vs training the grid for every seed.
+* **fitters**: every fit of the study (Chinchilla with E free and fixed, the
+  size law, N_eff, the PTQ law by NLS and log-OLS for RTN and GPTQ) on the
+  committed table (seed means, 200 bootstrap replicates each) vs training the
+  grid for every seed.
 
 Usage: python benchmarks/bench_precision_scaling.py
 """
@@ -78,7 +80,7 @@ def main() -> None:
         ("1 run: loss + delta_PTQ + D_crit", t_calc, t_run, "train d=32, 250 steps, W4A4KV4"),
         (f"grid: {len(one)} (run, P_post) points", t_grid, grid_train_s, "train 1 seed's grid"),
         (
-            "fitters: 4 fits x 200 bootstrap",
+            "fitters: 8 fits x 200 bootstrap",
             t_fit,
             grid_train_s * len(seeds),
             f"train the grid x {len(seeds)} seeds",

@@ -110,20 +110,18 @@ class Config(StudyConfig):
     E_tol: float = param(0.02, "absolute tolerance of the recovered E (nats)", gt=0.0)
     ptq_exp_tol: float = param(0.03, "absolute tolerance of recovered gamma_D, gamma_N", gt=0.0)
     gamma_post_tol: float = param(0.05, "relative tolerance of recovered gamma_post", gt=0.0)
-    multiplicative_rel_tol: float = param(
-        0.25, "relative slack of the N_eff prediction of all-three runs", ge=0.0
-    )
 
     def check(self) -> None:
+        if self.head_dim % 2:
+            raise ConfigError("head_dim", self.head_dim, "must be even (rotary embeddings)")
         for name in ("d_models", "qat_d_model", "levels_d_model"):
             v = getattr(self, name)
             for d in v if isinstance(v, tuple) else (v,):
-                if d % self.head_dim or (self.head_dim % 2):
+                if d % self.head_dim:
                     raise ConfigError(
                         name,
                         v,
-                        f"every width must be a multiple of head_dim={self.head_dim} "
-                        "(and head_dim even, for RoPE)",
+                        f"every width must be a multiple of head_dim={self.head_dim}",
                     )
         for name in ("ptq_steps", "qat_steps", "levels_steps"):
             v = getattr(self, name)
