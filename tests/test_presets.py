@@ -13,6 +13,7 @@ MIN_CHECKS = {
     "sgd_linear": (5, 2),
     "deep_linear": (4, 4),
     "diffusion": (5, 3),
+    "precision_scaling": (4, 3),
 }
 
 

@@ -12,4 +12,5 @@ REGISTRY: dict[str, str] = {
     "sgd_linear": "theorylab.studies.sgd_linear",
     "deep_linear": "theorylab.studies.deep_linear",
     "diffusion": "theorylab.studies.diffusion",
+    "precision_scaling": "theorylab.studies.precision_scaling",
 }
