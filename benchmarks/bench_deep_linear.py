@@ -12,23 +12,14 @@ Usage: python benchmarks/bench_deep_linear.py
 from __future__ import annotations
 
 import os
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from theorylab.core.timing import best_of
 from theorylab.studies.deep_linear import simulate as sim
 from theorylab.studies.deep_linear import theory as th
 
 CFG = dict(depth=2, nu=1.0, alpha=2.0, gamma0=1.0, eta0=0.1)
-
-
-def best_of(fn, repeat=3):
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main() -> None:

@@ -24,18 +24,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 
+from theorylab.core.timing import best_of
 from theorylab.studies.precision_scaling import simulate as sim
 from theorylab.studies.precision_scaling import study as st
 from theorylab.studies.precision_scaling import theory as th
-
-
-def best_of(fn, repeats: int = 5) -> float:
-    t = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        t.append(time.perf_counter() - t0)
-    return min(t)
 
 
 def main() -> None:
@@ -53,7 +45,7 @@ def main() -> None:
         th.delta_ptq(3e4, 2.6e5, 4.0)
         th.critical_data(3e4, 4.0)
 
-    t_calc = best_of(lambda: [calc_point() for _ in range(100)]) / 100
+    t_calc = best_of(lambda: [calc_point() for _ in range(100)], repeat=5) / 100
     c1 = cfg.with_overrides({"runs_source": "train", "d_models": "32"})
     src = sim.Source(c1)
     sim.run_one(c1, src, 0, "qat", 32, 25, (4.0, 4.0, 4.0), [])  # compile
@@ -66,7 +58,7 @@ def main() -> None:
     P = np.where(one.P_w >= 16, np.inf, one.P_w)
     Pp = one.P_post.fillna(8.0).to_numpy(float)
     t_grid = best_of(lambda: (th.loss(N, D, P, P, P), th.delta_ptq(N, D, Pp),
-                              th.critical_data(N, Pp)))  # fmt: skip
+                              th.critical_data(N, Pp)), repeat=5)  # fmt: skip
 
     # the fitters on the committed table (seed means, bootstrap 200)
     tab = runs.assign(seed=runs.seed)
@@ -74,7 +66,7 @@ def main() -> None:
     st._FIT_CACHE.clear()
     st.fits(cfg, tab)
     t_fit = time.perf_counter() - t0
-    t_co = best_of(lambda: th.compute_optimal(np.logspace(18, 26, 17)))
+    t_co = best_of(lambda: th.compute_optimal(np.logspace(18, 26, 17)), repeat=5)
 
     rows = [
         ("1 run: loss + delta_PTQ + D_crit", t_calc, t_run, "train d=32, 250 steps, W4A4KV4"),

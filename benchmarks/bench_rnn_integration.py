@@ -31,19 +31,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
+from theorylab.core.timing import best_of
 from theorylab.studies.rnn_integration import simulate as sim
 from theorylab.studies.rnn_integration import theory as th
 
 C, ETA, A0, DT, T = 0.2, 1.0, 0.05, 0.05, 12.0
-
-
-def best_of(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def bench(N: int, t_reduced: float, t_ode: float) -> dict:

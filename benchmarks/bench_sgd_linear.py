@@ -12,23 +12,14 @@ Usage: python benchmarks/bench_sgd_linear.py
 from __future__ import annotations
 
 import os
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from theorylab.core.deteq import support_edge
 from theorylab.core.spectra import power_law_spectrum
+from theorylab.core.timing import best_of
 from theorylab.studies.sgd_linear import simulate as sim
 from theorylab.studies.sgd_linear import theory as th
-
-
-def timed(fn, repeat: int = 1) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def online(D: int, runs: int):
@@ -40,8 +31,8 @@ def online(D: int, runs: int):
     s()
     return (
         f"online SGD, D={D}, B=1, T=500 ({runs} runs)",
-        timed(lambda: th.online_sgd_curve(sp.eigs, sp.target_power, 0.5, 1, 500, 0.05), 3),
-        timed(s),
+        best_of(lambda: th.online_sgd_curve(sp.eigs, sp.target_power, 0.5, 1, 500, 0.05), 3),
+        best_of(s, 1),
     )
 
 
@@ -63,8 +54,8 @@ def online_rf(D: int, N: int, draws: int):
     )
     return (
         f"online RF, D={D}, N={N}, B=4, T=1000 ({draws} F x 10 runs)",
-        timed(lambda: th.online_rf_curve(sp.eigs, sp.target_power, N, 1.5, 4, 1000), 3),
-        timed(s),
+        best_of(lambda: th.online_rf_curve(sp.eigs, sp.target_power, N, 1.5, 4, 1000), 3),
+        best_of(s, 1),
     )
 
 
@@ -88,8 +79,8 @@ def gd(D: int, datasets: int):
     )
     return (
         f"full-batch GD, D={D}, P={P}, T=300 ({datasets} data sets)",
-        timed(lambda: th.gd_curves(sp.eigs, sp.target_power, P, lr, 300, 0.1), 3),
-        timed(s),
+        best_of(lambda: th.gd_curves(sp.eigs, sp.target_power, P, lr, 300, 0.1), 3),
+        best_of(s, 1),
     )
 
 
@@ -107,8 +98,8 @@ def multipass(D: int, datasets: int):
     sim.multipass_sgd(sim.key_for(99), X, y, sp.eigs, sp.weights, 0.1, lr, 1, 200, 50)
     return (
         f"multi-pass SGD, D={D}, P={P}, B=1, T=200 ({datasets} x 50 chains)",
-        timed(lambda: th.multipass_sgd_curves(sp.eigs, sp.target_power, P, lr, 1, 200, 0.1), 3),
-        timed(s),
+        best_of(lambda: th.multipass_sgd_curves(sp.eigs, sp.target_power, P, lr, 1, 200, 0.1), 3),
+        best_of(s, 1),
     )
 
 
