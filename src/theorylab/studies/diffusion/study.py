@@ -42,7 +42,9 @@ class Config(StudyConfig):
     n_gen: int = param(2000, "generated samples per flow (B3, B4, Figure 1)", ge=100)
     # ODE numerics
     dtau: float = param(0.01, "Euler step of the learning ODE", gt=0.0)
-    mc_samples: int = param(20000, "Monte Carlo samples per ODE step", ge=1000)
+    mc_samples: int = param(
+        4096, "quasi-Monte Carlo (scrambled Sobol) samples per ODE step", ge=1000
+    )
     reduced_samples: int = param(40000, "samples of the reduced flow", ge=1000)
     # B5 sample size
     b5_d: int = param(500, "B5: input dimension", ge=20)
@@ -56,6 +58,9 @@ class Config(StudyConfig):
     b7_tau: float = param(3.0, "B7: training time per generation", gt=0.0)
     b7_generations: int = param(3, "B7: generations", ge=2)
     b7_gen_steps: int = param(50, "B7: Euler steps of each generation's flow", ge=3)
+    b7_theory_seeds: int = param(
+        3, "B7: theory repetitions at finite d (their spread enters the tolerance)", ge=2
+    )
     # tolerances (spec 6.2)
     b1_tol: float = param(0.02, "B1: |b_sim - b(tau)|", gt=0.0)
     ode_rel: float = param(0.05, "B2: relative tolerance", ge=0.0)
@@ -169,23 +174,36 @@ def theory_table(cfg: Config) -> pd.DataFrame:
     rows.append(_row("B6", "mass_pos_e1", np.mean(P[:, 0] > 0), cfg.tau_max))
     rows.append(_row("B6", "target_mean_e1", float(w @ TWO[:, 0]), cfg.tau_max))
     # B7 collapse loop by the theory, at the simulation's finite d and at d = infinity
-    for name, dd in (("B7", cfg.b7_d), ("B7_infinite_d", None)):
-        loop = th.collapse_loop(
-            th.gmm_target(TWO),
-            cfg.b7_generations,
-            cfg.b7_tau,
-            cfg.eta,
-            cfg.lam,
-            cfg.t_train,
-            r=1,
-            dtau=cfg.dtau,
-            mc_samples=cfg.mc_samples,
-            steps=cfg.b7_gen_steps,
-            d=dd,
-        )
-        for _, rec in loop.iterrows():
-            for q in ("b", "Omega_orig", "Q_00", "bulk_var", "var_e1"):
-                rows.append(_row(name, q, rec[q], cfg.b7_tau, int(rec.generation)))
+    # (the finite-d loop repeated over sampler seeds: once the structure has
+    # collapsed, Omega is O(1/sqrt(d)) and the theory's own sampling spread of
+    # the generated law matters; its standard error enters the B7 tolerance)
+    quantities = ("b", "Omega_orig", "Q_00", "bulk_var", "var_e1")
+    for name, dd, reps in (("B7", cfg.b7_d, cfg.b7_theory_seeds), ("B7_infinite_d", None, 1)):
+        loops = [
+            th.collapse_loop(
+                th.gmm_target(TWO),
+                cfg.b7_generations,
+                cfg.b7_tau,
+                cfg.eta,
+                cfg.lam,
+                cfg.t_train,
+                r=1,
+                dtau=cfg.dtau,
+                mc_samples=cfg.mc_samples,
+                steps=cfg.b7_gen_steps,
+                d=dd,
+                seed=1000 * rep,
+            )
+            for rep in range(reps)
+        ]
+        vals = np.stack([lp[list(quantities)].to_numpy() for lp in loops])  # (reps, G, 5)
+        mean = vals.mean(0)
+        se = vals.std(0, ddof=1) / np.sqrt(reps) if reps > 1 else np.zeros_like(mean)
+        for g in range(mean.shape[0]):
+            for j, q in enumerate(quantities):
+                rows.append(_row(name, q, mean[g, j], cfg.b7_tau, g))
+                if reps > 1:
+                    rows.append(_row(name, f"{q}_se", se[g, j], cfg.b7_tau, g))
     return pd.concat([pd.DataFrame(rows), *fig_samples], ignore_index=True)
 
 
@@ -538,10 +556,12 @@ def checks(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> list[Check]
             ("var_e1", cfg.b7_var_rel),
             ("bulk_var", cfg.b7_bulk_rel),
         ):
-            # relative tolerance plus n_se seed standard errors: once Omega has
-            # collapsed to O(1/sqrt(d)) the seed-to-seed spread dominates
+            # relative tolerance plus n_se standard errors of the difference
+            # (simulation seeds and theory sampler seeds): once Omega has
+            # collapsed to O(1/sqrt(d)) the spread dominates
             t7 = _th(theory, "B7", q, **sel)
-            allowed = tol * abs(t7) + cfg.n_se * _se(sims, "B7", q, **sel)
+            se = np.hypot(_se(sims, "B7", q, **sel), _th(theory, "B7", f"{q}_se", **sel))
+            allowed = tol * abs(t7) + cfg.n_se * se
             worst7.append(abs(_mean(sims, "B7", q, **sel) - t7) / allowed)
     out.append(
         Check.evaluate(
@@ -554,7 +574,8 @@ def checks(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> list[Check]
             f"{cfg.b7_generations} generations: b within {cfg.b7_b_tol:g}, "
             f"Omega and Q within {cfg.b7_stat_rel:.0%}, Var(e1 x) within "
             f"{cfg.b7_var_rel:.0%}, bulk within {cfg.b7_bulk_rel:.0%} "
-            f"(each plus {cfg.n_se:g} seed SE)",
+            f"(each plus {cfg.n_se:g} SE of simulation seeds and "
+            f"{cfg.b7_theory_seeds} theory sampler seeds)",
         )
     )
     first = _th(theory, "B7", "bulk_var", generation=0)
@@ -714,7 +735,7 @@ FULL = Config(
     b7_tau=4.0,
     b7_generations=5,
     b7_gen_steps=100,
-    mc_samples=40000,
+    mc_samples=16384,
 )
 
 STUDY = Study(

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm, qmc
 
 from theorylab.core.errors import ConfigError, check_array
 
@@ -269,6 +270,28 @@ def _drift(Omega, Q, b, base, y, alpha, beta, s, lam, eta, d=None):
     return dOmega, dQ, db
 
 
+def _ode_samples(target: Target, r: int, n: int, seed: int, sampler: str):
+    """Draws for :func:`learning_ode`: ((g1 (S, r), g2 (S, k), g3 (S, r)), y (S, k))."""
+    k = target.k
+    rng = np.random.default_rng(seed)
+    if sampler == "mc":
+        base = tuple(rng.standard_normal((n, m)) for m in (r, k, r))
+        return base, target.sample_y(rng, n)
+    if sampler != "qmc":
+        raise ConfigError("sampler", sampler, 'must be "qmc" or "mc"')
+    gmm = target.centroids is not None
+    dim = 2 * r + k + (k + 1 if gmm else 0)
+    u = qmc.Sobol(dim, scramble=True, seed=rng).random_base2(int(np.ceil(np.log2(n))))
+    z = norm.ppf(np.clip(u[:, : 2 * r + k + (k if gmm else 0)], 1e-15, 1.0 - 1e-15))
+    base = (z[:, :r], z[:, r : r + k], z[:, r + k : 2 * r + k])
+    if gmm:
+        c = np.searchsorted(np.cumsum(target.weights)[:-1], u[:, -1], side="right")
+        y = target.centroids[c] + target.s * z[:, 2 * r + k :]
+    else:
+        y = target.sample_y(rng, u.shape[0])
+    return base, y
+
+
 def learning_ode(
     target: Target,
     t: float,
@@ -276,19 +299,23 @@ def learning_ode(
     lam: float,
     tau_max: float,
     dtau: float = 0.01,
-    mc_samples: int = 20000,
+    mc_samples: int = 4096,
     seed: int = 0,
     init=None,
     *,
     r: int | None = None,
     record_every: int = 10,
     d: float | None = None,
+    sampler: str = "qmc",
 ) -> pd.DataFrame:
     """Summary statistics (Omega, Q, b) over training time tau (spec 4.3).
 
-    Explicit Euler in tau with Monte Carlo expectations over the O(1)
-    variables (common random numbers across steps; PSD square roots by
-    eigenvalue clipping).
+    Explicit Euler in tau with sample averages over the O(1) variables
+    (common random numbers across steps; PSD square roots by eigenvalue
+    clipping).  The default sampler is randomised quasi-Monte Carlo (scrambled
+    Sobol points mapped to normals, mixture components stratified by one more
+    Sobol coordinate): 4096 points give about half the error of 2e4 plain
+    Monte Carlo samples at a fifth of the cost (docs/diffusion.md).
 
     Parameters
     ----------
@@ -303,9 +330,9 @@ def learning_ode(
     dtau : float
         Euler step.
     mc_samples : int
-        Monte Carlo samples per step.
+        Samples per step (rounded up to a power of two for ``sampler="qmc"``).
     seed : int
-        Seed of the Monte Carlo draws.
+        Seed of the draws (the Sobol scrambling for ``sampler="qmc"``).
     init : tuple (Omega0 (r, k), Q0 (r, r), b0), optional
         Default: :func:`informed_init` with ``r`` hidden units.
     r : int, optional
@@ -320,6 +347,10 @@ def learning_ode(
         docs/diffusion.md).  They matter in the retraining loop, where the
         residual along the structured directions is large.  Default: d =
         infinity (the spec's ODE).
+    sampler : {"qmc", "mc"}
+        Scrambled-Sobol quasi-Monte Carlo or plain Monte Carlo.  With "qmc" a
+        target without mixture centroids (an empirical law) still draws its
+        structured coordinates y by plain Monte Carlo.
 
     Returns
     -------
@@ -345,14 +376,10 @@ def learning_ode(
     b = float(init[2])
     if Omega.ndim != 2 or Omega.shape[1] != target.k or Q.shape != (Omega.shape[0],) * 2:
         raise ConfigError("init", (Omega.shape, Q.shape), f"needs Omega (r, {target.k}), Q (r, r)")
-    rng = np.random.default_rng(seed)
+    if int(mc_samples) != mc_samples or mc_samples < 16:
+        raise ConfigError("mc_samples", mc_samples, "must be an integer >= 16")
     r = Omega.shape[0]
-    base = (
-        rng.standard_normal((mc_samples, r)),
-        rng.standard_normal((mc_samples, target.k)),
-        rng.standard_normal((mc_samples, r)),
-    )
-    y = target.sample_y(rng, mc_samples)
+    base, y = _ode_samples(target, r, int(mc_samples), seed, sampler)
     if d is not None and not (np.isfinite(d) and d > target.k):
         raise ConfigError("d", d, f"must be a finite dimension > k = {target.k}")
     n_steps = round(tau_max / dtau)
@@ -506,7 +533,7 @@ def collapse_loop(
     *,
     r: int = 1,
     dtau: float = 0.01,
-    mc_samples: int = 20000,
+    mc_samples: int = 4096,
     gen_samples: int = 40000,
     steps: int = 100,
     seed: int = 0,
