@@ -287,28 +287,30 @@ def test_lazy_loss_matches_kernel_on_a_grid():
 
 
 def test_lazy_threshold_at_random_parameters():
-    """rho = |1 - c* + i w*|/sigma drawn in [0.5, 0.9] (learnable) or [1.2, 2] (not):
-    t L(t) decreases over [1e2, 1e4] exactly when the target is inside the bulk."""
+    """rho = |1 - c* + i w*|/sigma drawn inside (learnable, rho in [0.5, 0.8]) or outside
+    (rho in [1.2, 2] for the integrator, [1.6, 2] for the oscillator): t L(t) decreases
+    over [1e2, 1e4] exactly inside.  Near rho = 1 the asymptotic sign appears only at
+    later times (docs/rnn_integration.md), so the draws keep away from it."""
     rng = np.random.default_rng(32)
     t = np.array([1e2, 1e4])
-    for i in range(6):
-        sigma = rng.uniform(0.4, 0.85)
-        rho = rng.uniform(0.5, 0.9) if i % 2 == 0 else rng.uniform(1.2, 2.0)
-        w = 0.0 if i < 4 else rng.uniform(0.05, 0.2) * sigma
-        mod = rho * sigma
-        c = 1 - np.sqrt(max(mod * mod - w * w, 0.0))
-        if c <= 0.02:
-            continue
-        slope = np.diff(np.log(t * th.lazy_loss(sigma, c, 1.0, t, w)))[0]
+    for i in range(8):
+        oscillator, inside = i % 2 == 1, (i // 2) % 2 == 0
+        rho = rng.uniform(0.5, 0.8) if inside else rng.uniform(1.6 if oscillator else 1.2, 2.0)
+        sigma = rng.uniform(0.4, min(0.85, 0.95 / rho))
+        w = rng.uniform(0.05, 0.2) * sigma if oscillator else 0.0
+        c = 1 - np.sqrt((rho * sigma) ** 2 - w * w)  # >= 0.05 by construction
+        tL = t * th.lazy_loss(sigma, c, 1.0, t, w)
         learnable = th.lazy_learnable(sigma, c, w)
-        assert learnable == (rho < 1)
-        assert (slope < 0) == learnable, (sigma, c, w, rho, slope)
+        assert learnable == inside
+        assert (tL[1] < tL[0]) == learnable, (sigma, c, w, rho, tL)
         norm = th.lazy_rkhs_norm2(sigma, c, w)
         assert np.isfinite(norm) == learnable
         if learnable and w == 0:
             # |f*|_K^2 = sum_k rho^(2k) and the theory's L(t) <= |f*|_K^2 / (4 e eta t)
             assert norm == pytest.approx(1 / (1 - rho * rho), rel=1e-9)
             assert np.all(th.lazy_loss(sigma, c, 1.0, t) <= norm / (4 * np.e * t))
+    with pytest.raises(ConfigError, match="sigma"):
+        th.lazy_learnable(1.5, 0.2)
 
 
 def test_readout_simulation_matches_bessel_kernel_theory():
@@ -476,6 +478,33 @@ def test_non_hurwitz_and_bad_targets_raise_clear_errors():
     with pytest.raises(ConfigError) as info:
         th.reduced_dynamics(0.2, -1.0, 0.1, [0.0, 1.0])
     assert info.value.field == "eta"
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda W, u, v: sim.gradient_flow(W, u[:3], v, 0.2, 1.0, 0.05, 10), "W0, u0, v0"),
+        (lambda W, u, v: sim.gradient_flow(W * np.nan, u, v, 0.2, 1.0, 0.05, 10), "W0"),
+        (lambda W, u, v: sim.gradient_flow(W, u, v, 0.2, -1.0, 0.05, 10), "eta"),
+        (lambda W, u, v: sim.gradient_flow(W, u, v, 0.2, 1.0, 0.0, 10), "dt"),
+        (lambda W, u, v: sim.gradient_flow(W + 0j, u, v, 0.2, 1.0, 0.05, 10), "W0"),
+        (
+            lambda W, u, v: sim.bptt_sgd(sim.key_for(1), 1.5 * np.eye(4), u, v, 0.2, 1.0, 0.1, 10),
+            "W0",
+        ),
+        (lambda W, u, v: sim.bptt_sgd(sim.key_for(1), W, u, v, 0.2, 1.0, -0.1, 10), "lr_time"),
+        (lambda W, u, v: th.h2_loss_and_grads(W, u, v, "abc"), "c_star"),
+        (lambda W, u, v: th.h2_loss_and_grads(W, u, v, None), "c_star"),
+        (lambda W, u, v: th.h2_loss_and_grads(W + 1j, u, v, 0.2), "W"),
+        (lambda W, u, v: th.reduced_dynamics(0.2, 1.0, 0.1, [0.0, 1.0], theta=np.nan), "theta"),
+        (lambda W, u, v: th.lazy_learnable([0.5, 1.0], 0.2), "sigma"),
+    ],
+)
+def test_bad_inputs_name_the_argument(call, field):
+    W, u, v = 0.1 * np.eye(4), np.ones(4), np.ones(4)
+    with pytest.raises(ConfigError) as info:
+        call(W, u, v)
+    assert info.value.field == field
 
 
 def test_diverging_flow_and_failing_solver():

@@ -105,10 +105,13 @@ def check_array(
     Raises
     ------
     ConfigError
-        If the value is not finite, has the wrong shape or sign.
+        If the value is complex, not numeric, not finite, or has the wrong
+        shape or sign.
     """
     import numpy as np
 
+    if np.iscomplexobj(value):
+        raise ConfigError(name, "complex array", "must be real")
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from theorylab.core.errors import ConfigError
+from theorylab.core.errors import ConfigError, check_array
 from theorylab.core.train import check_finite, f64, key_for
 
 from . import theory as th
@@ -254,6 +254,40 @@ def _final_loss(W, u, v, tA, tB, tC) -> float:
     return float(th._h2(W, u, v, tA, tB, tC)[0])
 
 
+def _check_network(W0, u0, v0):
+    """Validate (W0, u0, v0): real finite arrays of shapes (N, N), (N,), (N,), W0 - I Hurwitz.
+
+    Returns the three as float64 NumPy arrays; raises :class:`ConfigError`
+    naming the offending argument otherwise.
+    """
+    out = []
+    for name, x in (("W0", W0), ("u0", u0), ("v0", v0)):
+        if np.iscomplexobj(x):
+            raise ConfigError(name, "complex array", "must be real")
+        out.append(check_array(name, x, ndim=2 if name == "W0" else 1))
+    W, u, v = out
+    N = W.shape[0]
+    if W.shape != (N, N) or u.shape != (N,) or v.shape != (N,):
+        raise ConfigError(
+            "W0, u0, v0", (W.shape, u.shape, v.shape), "need shapes (N, N), (N,), (N,)"
+        )
+    top = float(np.max(np.linalg.eigvals(W).real))
+    if top >= 1:
+        raise ConfigError(
+            "W0",
+            f"matrix with max Re eig = {top:.4g}",
+            "W0 - I must be Hurwitz (every eigenvalue of W0 must have real part < 1); "
+            "the stationary loss of this network is infinite",
+        )
+    return W, u, v
+
+
+def _check_positive(**values) -> None:
+    for name, x in values.items():
+        if not (np.isfinite(x) and x > 0):
+            raise ConfigError(name, x, "must be finite and > 0")
+
+
 def gradient_flow(
     W0,
     u0,
@@ -298,7 +332,8 @@ def gradient_flow(
     Raises
     ------
     ConfigError
-        If W0 - I is not Hurwitz.
+        If W0, u0, v0 are not real finite arrays of shapes (N, N), (N,), (N,),
+        W0 - I is not Hurwitz, or eta, dt are not > 0.
     DivergenceError
         At the first step where the loss is not finite (W - I lost stability
         during training, e.g. a too large ``dt``).
@@ -307,16 +342,9 @@ def gradient_flow(
         raise ConfigError("method", method, "must be 'rk4' or 'heun'")
     if steps % every:
         raise ConfigError("steps", steps, f"must be a multiple of every={every}")
-    W0 = np.asarray(W0, dtype=np.float64)
+    _check_positive(eta=eta, dt=dt)
+    W0, u0, v0 = _check_network(W0, u0, v0)
     tA, tB, tC = th.target_system(c_star, omega_star)
-    top = float(np.max(np.linalg.eigvals(W0).real))
-    if top >= 1:
-        raise ConfigError(
-            "W0",
-            f"matrix with max Re eig = {top:.4g}",
-            "W0 - I must be Hurwitz (every eigenvalue of W0 must have real part < 1); "
-            "the stationary loss of this network is infinite",
-        )
     snaps, losses = [], []
     with jax.enable_x64(True):
         targ = (f64(tA), f64(tB), f64(tC))
@@ -553,7 +581,10 @@ def bptt_gradient(
     -------
     loss : float
     dW, du, dv : numpy.ndarray
+        Shapes (N, N), (N,), (N,).
     """
+    _check_positive(dt_noise=dt_noise, window=window)
+    W, u, v = _check_network(W, u, v)
     tA, tB, tC = th.target_system(c_star, omega_star)
     burn = round(burn_in / dt_noise)
     with jax.enable_x64(True):
@@ -628,11 +659,16 @@ def bptt_sgd(
 
     Raises
     ------
+    ConfigError
+        If W0, u0, v0 are not real finite arrays of shapes (N, N), (N,), (N,),
+        W0 - I is not Hurwitz, or a step, rate or window is not > 0.
     DivergenceError
         At the first update whose minibatch loss is not finite.
     """
     if updates % every:
         raise ConfigError("updates", updates, f"must be a multiple of every={every}")
+    _check_positive(eta=eta, lr_time=lr_time, dt_noise=dt_noise, window=window)
+    W0, u0, v0 = _check_network(W0, u0, v0)
     tA, tB, tC = th.target_system(c_star, omega_star)
     burn = round(burn_in / dt_noise)
     n_steps = burn + round(window / dt_noise)

@@ -104,7 +104,7 @@ class Config(StudyConfig):
         (1.0, 3.0, 10.0, 30.0, 100.0, 1000.0), "readout-only: training times", gt=0.0
     )
     lazy_t_agree: float = param(
-        30.0, "V5 compares L(t) for t <= this (later: heavy-tailed finite-N spread)", gt=0.0
+        100.0, "V5 compares L(t) for t <= this (later: heavy-tailed finite-N spread)", gt=0.0
     )
     slope_window: tuple[float, ...] = param(
         (10.0, 1000.0), "threshold claim: (t1, t2) of the slope of log(t L)", gt=0.0, min_len=2
@@ -120,7 +120,12 @@ class Config(StudyConfig):
     osc_omega: float = param(1.0, "oscillator: target frequency omega*", gt=0.0)
     osc_N: int = param(8, "oscillator: neurons (W0 = 0)", ge=2)
     osc_a0s: tuple[float, ...] = param(
-        (1.0, 0.05), "oscillator: (large, small) initial scales a0", gt=0.0, min_len=2
+        (1.0, 0.05),
+        "oscillator: (large, small) initial scales a0 (<= 2: larger a0 makes the initial "
+        "transient too stiff to integrate quickly)",
+        gt=0.0,
+        le=2.0,
+        min_len=2,
     )
     osc_Ts: tuple[float, ...] = param(
         (40.0, 90.0), "oscillator: training times for the two a0", gt=0.0, min_len=2
@@ -1129,10 +1134,24 @@ def figures(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     fig.colorbar(im, ax=ax, label="slope of log(t L) (< 0: faster than 1/t)")
     ss = np.linspace(S.min(), S.max(), 50)
     ax.plot(ss, 1 - ss, color="k", lw=1.2, label="|1 - c*| = sigma")
+    # markers: the simulated networks' slope over the same window, same colour scale
+    t1, t2 = cfg.slope_window
+    mm = _sel(sims, "lazy", "loss").groupby(["setting", "t"])["value"].mean()
     for cc in cfg.lazy_cs:
-        ax.plot(cfg.lazy_sigma, cc, "o", color="k", markerfacecolor="white", ms=5)
+        st = _lazy_setting(cfg, cc)
+        if (st, t1) in mm.index and (st, t2) in mm.index:
+            sl = np.log(t2 * mm[(st, t2)] / (t1 * mm[(st, t1)])) / np.log(t2 / t1)
+            ax.scatter(
+                [cfg.lazy_sigma], [cc], c=[sl], cmap="RdBu_r", vmin=-lim, vmax=lim,
+                s=60, edgecolors="k", linewidths=1.2, zorder=3,
+            )  # fmt: skip
     ax.set_ylim(Cs.min(), Cs.max())
-    finish(ax, xlabel="sigma", ylabel="c*", title="lazy learnability (markers: simulated)")
+    finish(
+        ax,
+        xlabel="sigma",
+        ylabel="c*",
+        title=f"lazy learnability: slope of log(t L), t in [{t1:g}, {t2:g}] (circles: simulated)",
+    )
     figs["lazy_map"] = fig
     # 6. oscillator pair
     fig, axes = figure(ncols=2, width=3.8, height=3.0)

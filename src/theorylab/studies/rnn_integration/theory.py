@@ -63,8 +63,18 @@ __all__ = [
 # argument checks
 
 
+def _scalar(name: str, value) -> float:
+    """``float(value)``, or a ConfigError naming ``name`` when it is not a real number."""
+    if isinstance(value, complex) or np.iscomplexobj(value):
+        raise ConfigError(name, value, "must be a real number")
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(name, value, "must be a real number") from exc
+
+
 def _check_c_star(c_star) -> float:
-    c = float(c_star)
+    c = _scalar("c_star", c_star)
     if not np.isfinite(c) or c <= 0:
         raise ConfigError(
             "c_star",
@@ -76,14 +86,14 @@ def _check_c_star(c_star) -> float:
 
 
 def _check_omega(omega_star) -> float:
-    w = float(omega_star)
+    w = _scalar("omega_star", omega_star)
     if not np.isfinite(w) or w < 0:
         raise ConfigError("omega_star", omega_star, "must be finite and >= 0")
     return w
 
 
 def _check_positive(name: str, value) -> float:
-    x = float(value)
+    x = _scalar(name, value)
     if not np.isfinite(x) or x <= 0:
         raise ConfigError(name, value, "must be finite and > 0")
     return x
@@ -97,7 +107,7 @@ def _check_times(t) -> np.ndarray:
 
 
 def _check_sigma(sigma) -> float:
-    s = float(sigma)
+    s = _scalar("sigma", sigma)
     if not np.isfinite(s) or s <= 0 or s >= 1:
         raise ConfigError(
             "sigma",
@@ -135,7 +145,22 @@ def target_system(c_star: float, omega_star: float = 0.0):
 
 
 def target_norm2(c_star: float, omega_star: float = 0.0) -> float:
-    """int_0^inf f*(tau)^2 dtau = 1/(4c) + c/(4(c^2 + omega^2)); 1/(2c) for the integrator."""
+    """Target norm |f*|^2 = int_0^inf f*(tau)^2 dtau, the constant term of the loss (A1).
+
+    For f*(tau) = e^{-c* tau} cos(omega* tau): 1/(4c) + c/(4(c^2 + omega^2));
+    1/(2c) for the integrator (omega* = 0).
+
+    Parameters
+    ----------
+    c_star : float
+        Target decay, > 0.
+    omega_star : float
+        Target frequency, >= 0.
+
+    Returns
+    -------
+    float
+    """
     c = _check_c_star(c_star)
     w = _check_omega(omega_star)
     return 1.0 / (4 * c) + c / (4 * (c * c + w * w))
@@ -143,6 +168,16 @@ def target_norm2(c_star: float, omega_star: float = 0.0) -> float:
 
 def target_eigenvalues(c_star: float, omega_star: float = 0.0) -> np.ndarray:
     """Eigenvalue(s) of W that realise the target: 1 - c* (+- i omega*).
+
+    The fixed point of the reduced dynamics (A5) (docs/rnn_integration.md:
+    the loss vanishes when W's outlier matches the target filter's pole).
+
+    Parameters
+    ----------
+    c_star : float
+        Target decay, > 0.
+    omega_star : float
+        Target frequency, >= 0 (0: one real eigenvalue).
 
     Returns
     -------
@@ -374,6 +409,8 @@ def reduced_dynamics(
     """
     a0 = _check_positive("a0", a0)
     t = _check_times(t)
+    if not np.isfinite(_scalar("theta", theta)):
+        raise ConfigError("theta", theta, "must be a finite angle (radians)")
     tA, tB, tC = target_system(c_star, omega_star)
     y0 = np.zeros(8)
     y0[0] = a0
@@ -476,7 +513,7 @@ def escape_time(c_star: float, eta: float, A0, refined: bool = False):
     In the early phase A grows as A0 exp(2 eta t/(1 + c*)) while lam ~ 0; the
     loss drops once A = O(1).  The slope in ln(1/A0) is exact as A0 -> 0; the
     time to fall from A = O(1) to L(0)/2 adds an A0-independent offset
-    delta(c*)/eta (``refined=True``, from the 2-D ODE (A6): delta = -0.11 at
+    delta(c*)/eta (``refined=True``, from the 2-D ODE (A6): delta = -0.12 at
     c* = 0.2, -0.49 at c* = 0.5; see :func:`escape_offset`).
 
     Parameters
@@ -509,6 +546,18 @@ def escape_offset(c_star: float, A0: float = 1e-9) -> float:
 
     t_1/2 is the first time the loss of the 2-D outlier ODE falls below half
     its initial value; the limit is reached to ~A0 (evaluated at A0 = 1e-9).
+
+    Parameters
+    ----------
+    c_star : float
+        Target decay, > 0.
+    A0 : float
+        Initial gain at which the limit is evaluated, in (0, 1).
+
+    Returns
+    -------
+    float
+        delta(c*) (-0.123 at c* = 0.2).
     """
     c = _check_c_star(c_star)
     T = (1 + c) / 2 * np.log(1 / A0)
@@ -563,6 +612,9 @@ def oscillator_saddle(c_star: float, omega_star: float) -> dict:
 
 def resolvent_singular_values(sigma: float, z: float, nodes: int = 400):
     """Quadrature for the singular values s of Y = z I - sigma J at large N (Hermitisation).
+
+    Used by the sigma > 0 linear-phase theory (docs/rnn_integration.md, section
+    "sigma > 0: the outlier leaves the bulk, and the plateau shortens").
 
     The normalised trace r(x) = (1/2N) tr (H - x)^-1 of H = [[0, Y], [Y^T, 0]]
     obeys sigma^4 r^3 + 2 x sigma^2 r^2 + (x^2 + sigma^2 - z^2) r + x = 0; the
@@ -629,10 +681,23 @@ def resolvent_singular_values(sigma: float, z: float, nodes: int = 400):
 def linear_phase_gain(sigma: float, c_star: float, eta: float, a0: float, t) -> np.ndarray:
     """Early-phase overlap G(t) = E[v^T R u], R = ((1 + c*) I - W0)^-1, at large N.
 
+    The linear-phase theory of docs/rnn_integration.md (section "sigma > 0:
+    the outlier leaves the bulk, and the plateau shortens"), derived from the
+    exact gradients (A2) linearised around u = v = 0.
+
     While u, v are small, W ~ W0 and the loss is L0 - v^T R u + O(|u|^2 |v|^2), so
     du/dt = eta R^T v, dv/dt = eta R u.  With u0 perpendicular to v0, |u0| =
     |v0| = a0, isotropic: G(t) = a0^2 (1/N) sum_k s_k sinh(2 eta t s_k) over
     the singular values s_k of R (sigma = 0: (a0^2/z) sinh(2 eta t/z), z = 1 + c*).
+
+    Parameters
+    ----------
+    sigma : float
+        Bulk radius of W0, in [0, 1).
+    c_star, eta, a0 : float
+        Target decay, learning rate and initial scale, > 0.
+    t : array_like, shape (T,)
+        Training times.
 
     Returns
     -------
@@ -877,6 +942,20 @@ def lazy_rkhs_norm2(sigma: float, c_star: float, omega_star: float = 0.0) -> flo
     """|f*|_K^2 = sum_k Re(rho^k)^2 with rho = (1 - c* + i omega*)/sigma (A9); inf if |rho| >= 1.
 
     For the integrator this is 1/(1 - rho^2) = sigma^2/(sigma^2 - (1 - c*)^2).
+
+    Parameters
+    ----------
+    sigma : float
+        Bulk radius of W0, in (0, 1).
+    c_star : float
+        Target decay, > 0.
+    omega_star : float
+        Target frequency, >= 0.
+
+    Returns
+    -------
+    float
+        The squared RKHS norm, ``inf`` outside the threshold.
     """
     s = _check_sigma(sigma)
     c = _check_c_star(c_star)
@@ -896,12 +975,16 @@ def lazy_learnable(sigma, c_star, omega_star=0.0):
     Parameters
     ----------
     sigma, c_star, omega_star : float or array_like (broadcast)
+        Bulk radius in [0, 1), target decay > 0, target frequency >= 0.
 
     Returns
     -------
     bool or numpy.ndarray of bool
+        True where the target is lazily learnable.
     """
     s = check_array("sigma", sigma, nonnegative=True)
+    if np.any(s >= 1):
+        raise ConfigError("sigma", sigma, "must be in [0, 1): W0 - I is Hurwitz only for sigma < 1")
     c = check_array("c_star", c_star, positive=True)
     w = check_array("omega_star", omega_star, nonnegative=True)
     out = np.abs(1 - c + 1j * w) < s
