@@ -1,6 +1,6 @@
 """Finite-width deep linear networks trained by GD or online SGD (JAX, vmapped over seeds).
 
-Exactly the model of :mod:`theorylab.studies.deep_linear.theory` (spec 2.2):
+Exactly the model of :mod:`theorylab.studies.deep_linear.theory` (docs/deep_linear.md, eq. (M1)):
 readout multiplier kappa = sqrt(D) / (gamma0 N), all weights i.i.d. N(0, 1)
 at init, loss (1/2P) sum (y - f)^2, raw step eta0 gamma0^2 N on every weight,
 gradients by JAX autodiff.  The network is linear, so f(x) = beta.x / sqrt(D)
@@ -15,7 +15,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from theorylab.core.errors import ConfigError, check_array
 from theorylab.core.train import check_finite, f64, key_for
+
+from .theory import _integer, _params, _real, _spectrum_pair
 
 __all__ = ["key_for", "population_gd", "train_curves"]
 
@@ -30,7 +33,7 @@ def _init(key, D: int, N: int, n_hidden: int):
 
 
 def _beta(params, kappa, beta_r, residual: bool):
-    """Effective linear predictor beta = kappa W0^T g^1 (spec 2.2)."""
+    """Effective linear predictor beta = kappa W0^T g^1 (docs/deep_linear.md, eq. (M1))."""
     N = params["w"].shape[0]
 
     def back(g, W):
@@ -134,14 +137,28 @@ def train_curves(
     DivergenceError
         With the first step at which a loss stopped being finite.
     """
-    N = max(round(nu * D), 1)
-    P = max(round(alpha * D), 1)
+    D = _integer("D", D, 1)
+    p = _params(depth, nu, alpha, gamma0, eta0, steps, noise, online, residual, beta0, branch_scale)
+    seeds = list(seeds) if np.ndim(seeds) else [seeds]
+    if not seeds or not all(isinstance(s, (int, np.integer)) for s in seeds):
+        raise ConfigError("seeds", seeds, "must be a non-empty sequence of integers")
+    N = max(round(p["nu"] * D), 1)
+    P = max(round(p["alpha"] * D), 1)
     if spectrum is None:
         lam, b = np.ones(D), np.ones(D)
     else:
-        lam = np.asarray(spectrum[0], dtype=float)
-        b = np.sqrt(np.asarray(spectrum[1], dtype=float) / lam)
-    beta_r = branch_scale if branch_scale is not None else beta0 / np.sqrt(depth)
+        eigs, target = _spectrum_pair(spectrum)
+        lam = check_array("spectrum eigs", eigs, positive=True, ndim=1)
+        power = check_array("spectrum target_power", target, nonnegative=True, ndim=1)
+        if lam.shape != (D,) or power.shape != (D,):
+            raise ConfigError(
+                "spectrum",
+                f"eigs {lam.shape}, target_power {power.shape}",
+                f"needs two 1-d arrays of length D={D}",
+            )
+        b = np.sqrt(power / lam)
+    depth, gamma0, eta0, noise, beta_r = p["L"], p["gamma0"], p["eta0"], p["noise"], p["beta_r"]
+    steps, online, residual = p["T"], p["online"], p["residual"]
     with jax.enable_x64(True):
         keys = jnp.stack([key_for(int(s), 11, int(stream) % 2**31) for s in seeds])
         test, train = _train_batch(
@@ -216,7 +233,21 @@ def population_gd(key, lam, power, *, nu: float, gamma0: float, eta0: float, ste
     -------
     numpy.ndarray, shape (steps,)
         (beta* - beta)^T Sigma (beta* - beta) / D at t = 0..steps-1.
+
+    Raises
+    ------
+    ConfigError
+        For invalid arguments (named in the error).
+    DivergenceError
+        With the first step at which the error stopped being finite.
     """
+    lam = check_array("lam", lam, positive=True, ndim=1)
+    power = check_array("power", power, nonnegative=True, ndim=1)
+    if power.shape != lam.shape or lam.size == 0:
+        raise ConfigError("power", f"shape {power.shape}", f"must match lam's shape {lam.shape}")
+    pos = "must be a finite number > 0"
+    nu, gamma0, eta0 = _real("nu", nu, pos), _real("gamma0", gamma0, pos), _real("eta0", eta0, pos)
+    steps = _integer("steps", steps, 1)
     D = len(lam)
     N = max(round(nu * D), 1)
     with jax.enable_x64(True):

@@ -2,11 +2,11 @@
 
 Bordelon, Pehlevan, "Deep Linear Network Training Dynamics from Random
 Initialization: Data, Width, Depth, and Hyperparameter Transfer" (ICML 2025,
-arXiv 2502.02531).  Equation labels (B1)-(B4) refer to the project spec
-(``specs/deep_linear.md``); derivations are in ``docs/deep_linear.md``.
+arXiv 2502.02531).  Equation labels (M1), (P1)-(P2), (B1)-(B5) refer to
+the equations written out in ``docs/deep_linear.md`` (section "The DMFT").
 
-Model (spec 2.2)
-----------------
+Model (docs/deep_linear.md, eq. (M1))
+-------------------------------------
 x ~ N(0, I_D) (or diag(eigs)), teacher beta* with E beta*_k^2 = b_k^2, labels
 y = beta*.x/sqrt(D) + eps.  L hidden layers of width N = nu D::
 
@@ -41,19 +41,58 @@ _BLOWUP = 1e8  # test error this many times its initial value counts as divergen
 
 
 def ntk_gamma0(nu, gamma_bar: float = 1.0):
-    """NTK parameterization: gamma0 = gamma_bar / sqrt(nu) (features freeze as width grows).
+    """NTK parameterization, gamma0 = gamma_bar / sqrt(nu) (docs/deep_linear.md, eq. (P1)).
 
-    The initial output variance 1/(gamma0^2 nu) = 1/gamma_bar^2 is then the same at
-    every width.
+    The initial output variance 1/(gamma0^2 nu) = 1/gamma_bar^2 is then the same
+    at every width, and features freeze as the width grows.
+
+    Parameters
+    ----------
+    nu : float or array_like, shape (n,)
+        Width ratios N / D, each > 0.
+    gamma_bar : float, default 1.0
+        Width-independent richness, > 0.
+
+    Returns
+    -------
+    numpy.ndarray, shape of ``nu``
+        gamma0 for each width.
+
+    Raises
+    ------
+    ConfigError
+        If a width or ``gamma_bar`` is not a finite number > 0.
     """
     nu = check_array("nu", nu, positive=True)
+    gamma_bar = _real("gamma_bar", gamma_bar, "must be a finite number > 0")
     return gamma_bar / np.sqrt(nu)
 
 
 def mup_gamma0(nu, gamma0: float = 1.0):
-    """muP / mean-field parameterization: gamma0 fixed whatever the width ``nu``."""
+    """muP / mean-field parameterization: gamma0 fixed at every width.
+
+    docs/deep_linear.md, eq. (P2).
+
+    Parameters
+    ----------
+    nu : float or array_like, shape (n,)
+        Width ratios N / D, each > 0.
+    gamma0 : float, default 1.0
+        The richness used at every width, > 0.
+
+    Returns
+    -------
+    numpy.ndarray, shape of ``nu``
+        ``gamma0`` repeated for each width.
+
+    Raises
+    ------
+    ConfigError
+        If a width or ``gamma0`` is not a finite number > 0.
+    """
     nu = check_array("nu", nu, positive=True)
-    return np.full_like(nu, float(gamma0))
+    gamma0 = _real("gamma0", gamma0, "must be a finite number > 0")
+    return np.full_like(nu, gamma0)
 
 
 @dataclass
@@ -87,7 +126,11 @@ def _inv(M: np.ndarray) -> np.ndarray:
 
 
 class _Modes:
-    """Per-mode data (B4): eigenvalues, target powers b^2 and weights (1/D per mode)."""
+    """Per-mode data of docs/deep_linear.md, eq. (B4).
+
+    Eigenvalues ``lam``, target powers ``b2`` = E beta*^2 and weights ``w`` (1/D per
+    mode, or a group's mass), all of shape (n_modes,).
+    """
 
     def __init__(self, eigs, power, weights):
         self.lam = eigs
@@ -100,31 +143,62 @@ class _Modes:
 
     @classmethod
     def from_spectrum(cls, eigs, target_power, bins: int | None):
+        """Modes of a spectrum, optionally grouped into log-spaced eigenvalue bins (eq. (B5)).
+
+        Parameters
+        ----------
+        eigs : array_like, shape (D,)
+            Input covariance eigenvalues lambda_k > 0.
+        target_power : array_like, shape (D,)
+            Per-mode target power lambda_k E beta*_k^2 >= 0.
+        bins : int or None
+            None: every mode separately.  Otherwise the modes equal to the largest
+            eigenvalue form their own group (so the stability edge set by lambda_max
+            is exact) and the others are grouped by ``bins`` equal-width intervals
+            of log lambda between the smallest eigenvalue and lambda_max; empty
+            intervals are dropped.  Each group keeps its mass (count / D), its mean
+            eigenvalue and the lambda-weighted mean of b^2, so that <lambda> and
+            <lambda b^2> (the initial error) are exact.
+        """
         eigs = check_array("spectrum eigs", eigs, positive=True, ndim=1)
         power = check_array("spectrum target_power", target_power, nonnegative=True, ndim=1)
         if power.shape != eigs.shape:
-            raise ConfigError("spectrum", power.shape, "eigs and target_power must match")
+            raise ConfigError(
+                "spectrum",
+                f"eigs {eigs.shape}, target_power {power.shape}",
+                "eigs and target_power must be 1-d arrays of the same length",
+            )
+        if eigs.size == 0:
+            raise ConfigError("spectrum", "empty arrays", "needs at least one mode")
         D = eigs.size
         b2 = power / eigs  # E beta*_k^2
         if bins is None or D <= bins:
             return cls(eigs, b2, np.full(D, 1.0 / D))
-        # log-spaced bins in eigenvalue; each bin keeps its mass, mean eigenvalue and
-        # the lambda-weighted mean of b^2 (so that <lambda b^2> is exact)
-        edges = np.quantile(np.log(eigs), np.linspace(0, 1, bins + 1))
-        idx = np.clip(np.searchsorted(edges, np.log(eigs), side="right") - 1, 0, bins - 1)
-        lam, bb, ww = [], [], []
-        for j in range(bins):
-            m = idx == j
-            if not m.any():
-                continue
-            lam.append(eigs[m].mean())
-            bb.append(np.sum(eigs[m] * b2[m]) / np.sum(eigs[m]))
-            ww.append(m.sum() / D)
+        lam_max = eigs.max()
+        top = eigs == lam_max
+        lam, bb, ww = [lam_max], [float(np.mean(b2[top]))], [top.sum() / D]
+        rest = ~top
+        if rest.any():
+            log_lam = np.log(eigs[rest])
+            lo, hi = log_lam.min(), np.log(lam_max)
+            edges = np.linspace(lo, hi, bins + 1)
+            idx = np.clip(np.searchsorted(edges, log_lam, side="right") - 1, 0, bins - 1)
+            e_rest, b_rest = eigs[rest], b2[rest]
+            for j in range(bins):
+                m = idx == j
+                if not m.any():
+                    continue
+                lam.append(e_rest[m].mean())
+                bb.append(np.sum(e_rest[m] * b_rest[m]) / np.sum(e_rest[m]))
+                ww.append(m.sum() / D)
         return cls(np.array(lam), np.array(bb), np.array(ww))
 
 
 def _hidden_plain(state, C_r, R_r, p):
-    """Hidden layers (B1): update C_h, C_g, R_h, R_g layer by layer; return (C_g1, R_g1)."""
+    """Hidden layers, docs/deep_linear.md eq. (B1).
+
+    Updates the (T, T) C_h, C_g, R_h, R_g layer by layer; returns (C_g^1, R_g^1).
+    """
     L, T = p["L"], C_r.shape[0]
     S = np.tril(np.ones((T, T)), -1)
     I = np.eye(T)
@@ -153,7 +227,10 @@ def _hidden_plain(state, C_r, R_r, p):
 
 
 def _hidden_residual(state, C_r, R_r, p):
-    """Residual hidden layers (B3): one joint linear system of 2(L+1) T-vectors."""
+    """Residual hidden layers, docs/deep_linear.md eq. (B3).
+
+    One joint linear system of 2(L+1) T-vectors; returns (C_g^1, R_g^1), (T, T).
+    """
     L, T = p["L"], C_r.shape[0]
     S = np.tril(np.ones((T, T)), -1)
     eg = p["eta0"] * p["gamma0"]
@@ -195,7 +272,10 @@ def _hidden_residual(state, C_r, R_r, p):
 
 
 def _data_space(state, C_g1, R_g1, modes: _Modes, p):
-    """Input- and data-space equations (B2 / B4): C_e, C_delta, C_r, R_r, R_delta."""
+    """Input- and data-space equations, docs/deep_linear.md eqs. (B2) and (B4).
+
+    Updates the (T, T) C_e, C_delta, C_r, R_r and R_delta in ``state``.
+    """
     T = C_g1.shape[0]
     S = np.tril(np.ones((T, T)), -1)
     I = np.eye(T)
@@ -326,7 +406,7 @@ def dmft(
     bins: int | None = 48,
     return_state: bool = False,
 ):
-    """Test and train loss of a deep linear network from its DMFT (spec B1-B4).
+    """Test and train loss of a deep linear network from its DMFT (docs/deep_linear.md, (B1)-(B5)).
 
     Solves the single-site equations by fixed-point iteration on T x T
     correlation and response matrices, grown in time chunks of ``chunk`` steps
@@ -352,17 +432,21 @@ def dmft(
     online : bool
         Online SGD with fresh batches (alpha = B / D).
     residual : bool
-        Residual network with branch scale beta0 / sqrt(L) (B3).
+        Residual network with branch scale beta0 / sqrt(L) (eq. (B3)).
     beta0 : float
         Residual branch multiplier.
     spectrum : tuple (eigs, target_power), optional
-        Structured data (B4): input covariance eigenvalues and per-mode target
-        powers lambda_k E beta*_k^2 (modes are binned into ``bins`` groups).
+        Structured data (eq. (B4)): input covariance eigenvalues, shape (D,), and
+        per-mode target powers lambda_k E beta*_k^2, shape (D,).
     branch_scale : float, optional
         Override beta_r (e.g. a depth-independent 1.0).
     chunk, tol, max_sweeps
-        Time-chunk length, convergence tolerance on the largest change
-        (relative to max(1, |C|)), and sweep cap per chunk.
+        Time-chunk length (>= 1), convergence tolerance on the largest change
+        (relative to max(1, |C|)), and sweep cap per chunk (>= 1).
+    bins : int or None, default 48
+        With ``spectrum``: group the modes other than the top eigenvalue into
+        ``bins`` equal-width intervals of log lambda (eq. (B5)); None solves every
+        mode separately (cost ~ D).  The top eigenvalue is always its own group.
     return_state : bool
         Also return the :class:`DMFTResult`.
 
@@ -383,7 +467,15 @@ def dmft(
         For invalid arguments.
     """
     p = _params(depth, nu, alpha, gamma0, eta0, steps, noise, online, residual, beta0, branch_scale)
-    modes = _Modes.isotropic() if spectrum is None else _Modes.from_spectrum(*spectrum, bins=bins)
+    chunk = _integer("chunk", chunk, 1)
+    max_sweeps = _integer("max_sweeps", max_sweeps, 1)
+    tol = _real("tol", tol, "must be a finite number > 0")
+    if bins is not None:
+        bins = _integer("bins", bins, 1)
+    if spectrum is None:
+        modes = _Modes.isotropic()
+    else:
+        modes = _Modes.from_spectrum(*_spectrum_pair(spectrum), bins=bins)
     T_final = p["T"]
     T = min(chunk, T_final)
     state = _initial_state(p, T)
@@ -447,6 +539,18 @@ def dmft(
     return df
 
 
+def _spectrum_pair(spectrum) -> tuple:
+    """Check that ``spectrum`` is a pair (eigs, target_power)."""
+    if not (isinstance(spectrum, (tuple, list)) and len(spectrum) == 2):
+        shown = f"array of shape {np.shape(spectrum)}" if hasattr(spectrum, "shape") else spectrum
+        raise ConfigError(
+            "spectrum",
+            shown,
+            "must be a pair (eigs, target_power) of 1-d arrays of the same length",
+        )
+    return spectrum[0], spectrum[1]
+
+
 def _first_bad(state: dict, e0) -> int:
     d = np.diag(state["C_e"])
     ref = abs(e0) if e0 else 1.0
@@ -454,27 +558,47 @@ def _first_bad(state: dict, e0) -> int:
     return int(np.argmax(bad)) if bad.any() else d.size - 1
 
 
+def _real(name: str, value, allowed: str, ok=lambda x: x > 0) -> float:
+    """``value`` as a finite float satisfying ``ok``, else :class:`ConfigError` naming ``name``."""
+    if isinstance(value, (bool, np.bool_, str, bytes)) or np.ndim(value) != 0:
+        raise ConfigError(name, value, allowed)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(name, value, allowed) from None
+    if not (np.isfinite(x) and ok(x)):
+        raise ConfigError(name, value, allowed)
+    return x
+
+
+def _integer(name: str, value, minimum: int) -> int:
+    """``value`` as an int >= ``minimum``, else :class:`ConfigError` naming ``name``."""
+    allowed = f"must be an integer >= {minimum}"
+    x = _real(name, value, allowed, lambda v: v >= minimum and v == int(v))
+    return int(x)
+
+
 def _params(depth, nu, alpha, gamma0, eta0, steps, noise, online, residual, beta0, branch_scale):
-    if int(depth) != depth or depth < 1:
-        raise ConfigError("depth", depth, "must be an integer >= 1")
+    """Validate the model arguments shared by :func:`dmft` and the simulation."""
+    L = _integer("depth", depth, 1)
+    pos = "must be a finite number > 0"
+    nonneg = "must be a finite number >= 0"
+    out = {"L": L}
     for name, v in (("nu", nu), ("alpha", alpha), ("gamma0", gamma0), ("eta0", eta0)):
-        if not (np.isfinite(v) and v > 0):
-            raise ConfigError(name, v, "must be a finite number > 0")
-    if int(steps) != steps or steps < 1:
-        raise ConfigError("steps", steps, "must be an integer >= 1")
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ConfigError("noise", noise, "must be a finite number >= 0")
-    if residual and not (np.isfinite(beta0) and beta0 >= 0):
-        raise ConfigError("beta0", beta0, "must be a finite number >= 0")
-    beta_r = branch_scale if branch_scale is not None else beta0 / np.sqrt(depth)
+        out[name] = _real(name, v, pos)
+    T = _integer("steps", steps, 1)
+    noise = _real("noise", noise, nonneg, lambda x: x >= 0)
+    beta0 = _real("beta0", beta0, nonneg, lambda x: x >= 0)
+    if branch_scale is None:
+        beta_r = beta0 / np.sqrt(L)
+    else:
+        beta_r = _real(
+            "branch_scale", branch_scale, "must be None or a finite number >= 0", lambda x: x >= 0
+        )
     return {
-        "L": int(depth),
-        "nu": float(nu),
-        "alpha": float(alpha),
-        "gamma0": float(gamma0),
-        "eta0": float(eta0),
-        "T": int(steps),
-        "noise": float(noise),
+        **out,
+        "T": T,
+        "noise": noise,
         "online": bool(online),
         "residual": bool(residual),
         "beta_r": float(beta_r),
