@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from theorylab.core.errors import ConfigError
+from theorylab.core.errors import ConfigError, DivergenceError
 from theorylab.studies.diffusion import Config
 from theorylab.studies.diffusion import simulate as sim
+from theorylab.studies.diffusion import study as st
 from theorylab.studies.diffusion import theory as th
 
 THREE = np.array([[3.0, 0.0], [0.0, -3.0], [-3.0, 0.0]])
@@ -49,7 +50,13 @@ def test_skip_connection_matches_simulation():
 
 def test_learning_ode_matches_simulation_at_random_points():
     """Two clusters at +-m e1 with m in [2, 4], t in [0.5, 0.8], tau in [1, 3], r = 1, d = 800:
-    every statistic within 5 % + 1.5/sqrt(d) (spec B2 tolerance)."""
+    every statistic within 5 % + 1.5/sqrt(d).
+
+    This is the project's B2 tolerance, not the spec's (5 % + 0.03 absolute):
+    at d = 800 the summary statistics fluctuate by O(1/sqrt(d)) ~ 0.035 around
+    the d -> infinity ODE, so a fixed 0.03 would test finite-d noise, not the
+    ODE; 1.5/sqrt(d) (= 0.053 here, 0.047 at the study's d = 1000) scales
+    with that noise (docs/diffusion.md, "Where the theory stops")."""
     rng = np.random.default_rng(3)
     d = 800
     for i in range(2):
@@ -237,3 +244,177 @@ def test_bad_arguments():
         th.learning_ode(th.gmm_target(TWO), 0.7, -0.2, 0.05, 1.0, r=1)
     with pytest.raises(ConfigError, match="fig_taus"):
         Config().with_overrides({"fig_taus": "0,9"})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"tau_max": "3", "fig_taus": "0,3.5"}, "fig_taus"),
+        ({"fig_taus": "0,0.25"}, "fig_taus"),
+        ({"tau_max": "3.05"}, "tau_max"),
+        ({"b5_taus": "1,1,2"}, "b5_taus"),
+        ({"b5_taus": "2,1"}, "b5_taus"),
+        ({"dtau": "0.03"}, "dtau"),
+        ({"b7_tau": "3.005"}, "dtau"),
+    ],
+)
+def test_config_cross_field_rules(overrides, field):
+    with pytest.raises(ConfigError) as info:
+        Config().with_overrides(overrides)
+    assert info.value.field == field
+
+
+def test_config_short_training_is_valid_and_checked_at_valid_times():
+    """tau_max = 0.5 used to crash B1 (no spec time <= tau_max); B5 may exceed tau_max."""
+    cfg = Config().with_overrides({"tau_max": "0.5", "fig_taus": "0,0.3"})
+    assert st._b1_times(cfg) == [0.5]
+    assert st._b2_times(cfg) == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5])
+    assert st._ode_end(cfg) == 4.0  # the ODE covers the B5 checkpoints
+    cfg = Config()
+    assert st._b1_times(cfg) == [1.0, 2.0, 3.0, 4.0]
+    assert st._b2_times(cfg) == pytest.approx([0.8, 1.6, 2.4, 3.2, 4.0])
+    cfg = Config().with_overrides({"tau_max": "0.3", "fig_taus": "0"})
+    assert st._b2_times(cfg) == pytest.approx([0.1, 0.2, 0.3])
+
+
+def test_theory_beyond_tau_max_uses_the_right_time():
+    """With tau_max = 3 the B5 theory at tau = 4 must be the tau = 4 state (b = 1.088,
+    bulk c_T^2 = 2.08), not the tau = 3 one (b = 0.996, bulk 0.98)."""
+    cfg = Config().with_overrides({"tau_max": "3", "fig_taus": "0,1"})
+    ode = st._ode_main(cfg)
+    _, Q, b = th.state_at(ode, 4.0, 2, 2)
+    assert b == pytest.approx(float(th.skip_connection(4.0, 0.7)), abs=2e-3)
+    _, cT = th.reduced_flow(Q, b, np.zeros((1, 2)), cfg.gen_steps)
+    assert cT**2 == pytest.approx(2.08, abs=0.03)
+
+
+def test_state_at_refuses_times_outside_the_table():
+    ode = th.learning_ode(th.gmm_target(TWO), 0.7, 0.2, 0.05, 1.0, r=1, mc_samples=256)
+    assert ode.tau.iloc[-1] == pytest.approx(1.0)
+    _, _, b = th.state_at(ode, 0.52, 1, 1)  # within half the 0.1 recording interval of 0.5
+    assert b == pytest.approx(ode.b[np.isclose(ode.tau, 0.5)].iloc[0])
+    for tau in (1.2, 3.0, -0.2):
+        with pytest.raises(ConfigError, match="recording interval") as info:
+            th.state_at(ode, tau, 1, 1)
+        assert info.value.field == "tau"
+    with pytest.raises(ConfigError):
+        th.state_at(ode, 0.5, 2, 1)  # no columns for r = 2
+
+
+_O, _Q = np.array([[0.8, 0.1]]), np.array([[1.0]])
+
+
+def _proj(**kw):
+    args = dict(Omega=_O, Q=_Q, b=1.0, t_train=0.7, directions=np.eye(2), n_samples=10)
+    args.update(kw)
+    return lambda: th.generated_projection(**args)
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (_proj(b=np.nan), "b"),
+        (_proj(Q=np.array([[np.nan]])), "Q"),
+        (_proj(Q=np.array([[-1.0]])), "Q"),
+        (_proj(Q=np.array([[0.5]])), "Omega"),  # Q - Omega Omega^T = -0.15 < 0
+        (_proj(Q=np.eye(2)), "Q"),  # shape mismatch with Omega (1, 2)
+        (_proj(Q=np.array([[1.0, 0.5], [0.0, 1.0]]), Omega=np.zeros((2, 2))), "Q"),
+        (_proj(Omega=np.array([0.8, 0.1])), "Omega"),
+        (_proj(steps=0), "steps"),
+        (_proj(steps=1), "steps"),
+        (_proj(n_samples=-1), "n_samples"),
+        (_proj(n_samples=2.5), "n_samples"),
+        (_proj(directions=np.eye(3)), "directions"),
+        (_proj(directions=2 * np.eye(2)), "directions"),
+        (_proj(t_train=1.0), "t"),
+        (lambda: th.generated_law(_O, np.array([[0.5]]), 1.0, 10), "Omega"),
+        (lambda: th.generated_law(_O, _Q, 1.0, 0), "n_samples"),
+        (lambda: th.reduced_flow(_Q, 1.0, np.zeros((3, 2))), "Z0"),
+        (lambda: th.reduced_flow(_Q, np.inf, np.zeros((3, 1))), "b"),
+        (lambda: th.skip_connection(1.0, 0.7, b0=np.nan), "b0"),
+        (lambda: th.skip_connection(1.0, 0.7, s=np.nan), "s"),
+        (lambda: th.learning_ode(th.gmm_target(TWO), 0.7, 0.2, 0.05, 1.0, r=0), "r"),
+        (lambda: th.learning_ode(th.gmm_target(TWO), 0.7, 0.2, 0.05, 0.5, dtau=1.0), "dtau"),
+        (lambda: th.learning_ode(th.gmm_target(TWO), 0.7, 0.2, -0.1, 1.0), "lam"),
+        (
+            lambda: th.learning_ode(th.gmm_target(TWO), 0.7, 0.2, 0.05, 1.0, record_every=0),
+            "record_every",
+        ),
+        (
+            lambda: th.learning_ode(
+                th.gmm_target(TWO), 0.7, 0.2, 0.05, 1.0, init=(np.ones((1, 1)), [[np.nan]], 0.0)
+            ),
+            "init[1] (Q0)",
+        ),
+        (
+            lambda: th.collapse_loop(th.gmm_target(TWO), 2, 1.0, 0.2, 0.05, gen_samples=0),
+            "gen_samples",
+        ),
+        (lambda: th.collapse_loop(th.gmm_target(TWO), 0, 1.0, 0.2, 0.05), "generations"),
+        (lambda: th.empirical_target(np.ones((5, 1)), s=-1.0), "s"),
+        (lambda: th.empirical_target(np.ones((0, 1)), s=1.0), "y_samples"),
+        (lambda: th.empirical_target(np.full((5, 1), np.nan), s=1.0), "y_samples"),
+        (lambda: th.informed_init(th.gmm_target(TWO), 0), "r"),
+    ],
+)
+def test_bad_theory_arguments(call, field):
+    with pytest.raises(ConfigError) as info:
+        call()
+    assert info.value.field == field
+
+
+def test_generated_projection_accepts_round_off_and_gram_matrices():
+    """Q - Omega Omega^T exactly 0 (the informed initialisation) or negative at round-off
+    level is accepted; statistics of an actual weight matrix always are."""
+    P = th.generated_projection(_O, _O @ _O.T - 1e-12, 1.0, 0.7, np.eye(2), 1000)
+    assert np.isfinite(P).all()
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((3, 400))
+    d = W.shape[1]
+    P = th.generated_projection(W[:, :2] / np.sqrt(d), W @ W.T / d, 0.9, 0.7, np.eye(2), 1000)
+    assert P.shape == (1000, 2) and np.isfinite(P).all()
+
+
+def test_learning_ode_blow_up_is_a_divergence():
+    """eta = 50 used to return Q ~ 1.6e16 with no error."""
+    with pytest.raises(DivergenceError) as info:
+        th.learning_ode(th.gmm_target(TWO), 0.7, 50.0, 0.05, 4.0, r=1, mc_samples=256)
+    assert 1 <= info.value.step <= 400
+    assert "eta = 50" in str(info.value)
+
+
+def test_short_training_config_runs_end_to_end():
+    """`--set tau_max=0.5 --set fig_taus=0,0.3` used to crash in the checks (B1 had no
+    time <= tau_max).  Tiny sizes: only the plumbing is tested, not the tolerances."""
+    import pandas as pd
+
+    cfg = Config().with_overrides(
+        {
+            "tau_max": "0.5",
+            "fig_taus": "0,0.3",
+            "d": "100",
+            "b5_d": "100",
+            "b6_d": "100",
+            "b7_d": "60",
+            "b7_generations": "2",
+            "b7_theory_seeds": "2",
+            "n_gen": "200",
+            "b5_n_gen": "200",
+            "reduced_samples": "2000",
+            "mc_samples": "1024",
+        }
+    )
+    theory = st.theory_table(cfg)
+    sims = pd.concat([st.simulate_table(cfg, s).assign(seed=s) for s in (0, 1)], ignore_index=True)
+    out = {c.name: c for c in st.checks(cfg, theory, sims)}
+    assert len(out) == 10
+    assert all(np.isfinite(c.value) for c in out.values())
+    assert "[0.5]" in out["B1_skip_connection"].detail
+    assert out["B1_skip_connection"].passed
+    # B5 (tau up to 4 > tau_max) reads the ODE at its own times: b(4) = 1.088
+    b5 = theory[(theory.experiment == "B2") & (theory.quantity == "b")]
+    assert b5[np.isclose(b5.tau, 4.0)].value.iloc[0] == pytest.approx(1.088, abs=2e-3)
+    import matplotlib.pyplot as plt
+
+    assert set(st.figures(cfg, theory, sims)) >= {"sample_size", "fig1_generated_projections"}
+    plt.close("all")

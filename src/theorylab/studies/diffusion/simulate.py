@@ -1,7 +1,7 @@
 """The tied-weight autoencoder denoiser trained by online SGD in d dimensions, and its flow.
 
-Exactly the model of :mod:`theorylab.studies.diffusion.theory` (spec 3, in the
-convention of spec 3.5): one pass of online SGD with batch 1 on
+Exactly the model of :mod:`theorylab.studies.diffusion.theory` (eqs. (D1)-(D2) of
+docs/diffusion.md): one pass of online SGD with batch 1 on
 (1/2)|f(x_t) - x_1|^2, step eta on W plus weight decay eta lam / d, step
 eta / d^2 on the skip connection b; the structured subspace U is spanned by the
 first k coordinates.  Generation runs the full Euler flow in d dimensions.
@@ -21,7 +21,7 @@ __all__ = ["full_flow", "init_weights", "key_for", "train_gmm", "train_on_sample
 
 
 def init_weights(centroids, r: int, d: int, scale: float = 0.1) -> np.ndarray:
-    """Informed initialisation: row gamma of W is scale sqrt(d) mu_gamma (spec 3.4).
+    """Informed initialisation: row gamma of W is scale sqrt(d) mu_gamma, eq. (D4).
 
     Parameters
     ----------
@@ -159,7 +159,7 @@ def _train_samples(key, W, b, X1, alpha, beta, eta, lam):
 
 
 def train_on_samples(key, X1, W0, b0, *, t, eta, lam):
-    """One pass of online SGD over the rows of ``X1`` (n, d) from (W0, b0) (spec 4.8)."""
+    """One pass of online SGD over the rows of ``X1`` (n, d) from (W0, b0), eq. (D12)."""
     with jax.enable_x64(True):
         W, b = _train_samples(
             key, f64(W0), f64(b0), f64(X1), f64(1.0 - t), f64(t), f64(eta), f64(lam)
@@ -184,7 +184,7 @@ def _flow(key, W, b, *, n, steps):
 
 
 def full_flow(key, W, b, n: int, steps: int = 100) -> np.ndarray:
-    """Generate n samples by the Euler flow in d dimensions (spec 3.1).
+    """Generate n samples by the Euler flow (D1) in d dimensions.
 
     x_0 ~ N(0, I_d); x <- x + h (f(x) - x)/(1 - t_k) for t_k = k/T, k = 0..T-2.
 
