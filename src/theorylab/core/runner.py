@@ -188,9 +188,15 @@ def run_study(
         if not isinstance(c, Check):
             raise TypeError(f"{study.id}.checks returned {type(c).__name__}, not a Check")
     figs = study.figures(cfg, theory_df, sims_df)
+    derived = dict(study.derived(cfg, theory_df, sims_df)) if study.derived else {}
+    for name in derived:
+        if name in ("theory", "simulation", "summary") or not name.isidentifier():
+            raise ValueError(f"{study.id}.derived: bad table name {name!r}")
 
     atomic_write_parquet(out_dir / THEORY_TABLE, theory_df)
     atomic_write_parquet(out_dir / SIM_TABLE, sims_df)
+    for name, df in derived.items():
+        atomic_write_parquet(out_dir / f"{name}.parquet", df)
     fig_paths = []
     import matplotlib.pyplot as plt
 
@@ -219,6 +225,10 @@ def run_study(
         "tables": {
             "theory": {"file": THEORY_TABLE, "rows": len(theory_df), "columns": list(theory_df)},
             "simulation": {"file": SIM_TABLE, "rows": len(sims_df), "columns": list(sims_df)},
+            **{
+                name: {"file": f"{name}.parquet", "rows": len(df), "columns": list(df)}
+                for name, df in derived.items()
+            },
         },
     }
     atomic_write_json(out_dir / SUMMARY, summary)

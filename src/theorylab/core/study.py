@@ -78,6 +78,11 @@ class Study:
         ``figures(cfg, theory_df, sims_df) -> dict[str, Figure]``.
     seeds : mapping of str to int
         Default number of seeds per preset (seeds are 0, 1, ..., n-1).
+    derived : callable, optional
+        ``derived(cfg, theory_df, sims_df) -> dict[str, DataFrame]``: tables
+        computed from both (e.g. laws fitted to the simulations).  The runner
+        writes each as ``<name>.parquet`` next to the theory and simulation
+        tables and lists it under ``tables`` in ``summary.json``.
     """
 
     id: str
@@ -90,6 +95,7 @@ class Study:
     checks: Callable[[Any, pd.DataFrame, pd.DataFrame], list[Check]]
     figures: Callable[[Any, pd.DataFrame, pd.DataFrame], dict[str, Any]]
     seeds: Mapping[str, int] = field(default_factory=lambda: {"quick": 4, "full": 10})
+    derived: Callable[[Any, pd.DataFrame, pd.DataFrame], Mapping[str, pd.DataFrame]] | None = None
 
     def __post_init__(self) -> None:
         for name in ("quick", "full"):

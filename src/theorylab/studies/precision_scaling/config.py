@@ -130,6 +130,13 @@ class Config(StudyConfig):
                     raise ConfigError(name, v, f"budgets must be multiples of chunk={self.chunk}")
         if self.data == "markov" and self.successors > self.vocab:
             raise ConfigError("successors", self.successors, f"must be <= vocab={self.vocab}")
+        if not any(b <= 4 for b in self.ptq_bits):
+            raise ConfigError(
+                "ptq_bits",
+                self.ptq_bits,
+                "must contain at least one P_post <= 4 bits (the PTQ checks compare RTN, GPTQ, "
+                "sizes and budgets at 2-4 bits)",
+            )
         if len(self.levels_bits) != 3:
             raise ConfigError("levels_bits", self.levels_bits, "needs [P_w, P_a, P_kv]")
         if self.runs_source == "committed" and self.data != "markov":

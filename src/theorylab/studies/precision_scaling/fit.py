@@ -20,15 +20,23 @@ delta space and in log space), the RMSE and bootstrap percentile confidence
 intervals over points resampled with replacement (explicit ``seed``).
 :func:`paper_grid` generates noisy synthetic runs of the paper's shape for
 tests and for the study's recovery checks.
+
+The fits are thousands of tiny L-BFGS-B problems (a few parameters, tens of
+points); each public fitter runs with the BLAS thread pools limited to one
+thread (:func:`single_threaded_blas`), since a multithreaded BLAS only
+oversubscribes the cores on problems that small (with OpenBLAS's default
+threads the quick preset took 84-508 s on 2 shared cores instead of ~35 s).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import optimize
+from threadpoolctl import threadpool_limits
 
 from theorylab.core.compare import r_squared
 from theorylab.core.errors import ConfigError, SolverError, check_array
@@ -42,7 +50,22 @@ __all__ = [
     "fit_scaling_law",
     "fit_size_law",
     "paper_grid",
+    "single_threaded_blas",
 ]
+
+
+def single_threaded_blas(fn):
+    """Run ``fn`` with the BLAS/OpenMP thread pools limited to one thread.
+
+    Nested calls keep the limit; the previous limits are restored on return.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1):
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -96,6 +119,23 @@ def _huber(r: np.ndarray, delta: float) -> tuple[np.ndarray, np.ndarray]:
     a = np.abs(r)
     val = np.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))
     return val, np.clip(r, -delta, delta)
+
+
+def _check_boot(n_boot, level) -> None:
+    if not (isinstance(n_boot, int | np.integer) and n_boot >= 0):
+        raise ConfigError("n_boot", n_boot, "an integer >= 0 (0: no intervals)")
+    if not (isinstance(level, float | int | np.floating) and 0.0 < float(level) < 1.0):
+        raise ConfigError("level", level, "a coverage strictly between 0 and 1 (e.g. 0.95)")
+
+
+def _per_run(name: str, x, n: int, **kw) -> np.ndarray:
+    """``x`` as float64 of shape (n,): one value per run, or a scalar broadcast to all."""
+    arr = check_array(name, x, **kw)
+    if arr.ndim > 1 or (arr.ndim == 1 and arr.size not in (1, n)):
+        raise ConfigError(
+            name, f"array of shape {arr.shape}", f"need one value per run ({n}) or a scalar"
+        )
+    return np.broadcast_to(arr.reshape(-1) if arr.ndim else arr, (n,)).astype(float)
 
 
 def _ci(boot: np.ndarray, names, level: float) -> dict:
@@ -164,6 +204,7 @@ def _chinchilla_terms(theta, lnN, lnD, tied: bool, e_fixed):
     return t
 
 
+@single_threaded_blas
 def fit_scaling_law(
     N,
     D,
@@ -210,10 +251,10 @@ def fit_scaling_law(
     N = check_array("N", N, positive=True, ndim=1)
     D = check_array("D", D, positive=True, ndim=1)
     L = check_array("loss", loss, positive=True, ndim=1)
-    if not (N.size == D.size == L.size):
-        raise ConfigError(
-            "loss", f"{L.size} values", f"need one per run (N: {N.size}, D: {D.size})"
-        )
+    for name, arr in (("D", D), ("loss", L)):
+        if arr.size != N.size:
+            raise ConfigError(name, f"{arr.size} values", f"need one per run (N has {N.size})")
+    _check_boot(n_boot, level)
     if E is not None and not E > 0:
         raise ConfigError("E", E, "must be > 0")
     e_fixed = None if E is None else float(np.log(E))
@@ -285,6 +326,7 @@ def fit_scaling_law(
     )
 
 
+@single_threaded_blas
 def fit_size_law(
     N,
     loss,
@@ -318,6 +360,7 @@ def fit_size_law(
     L = check_array("loss", loss, positive=True, ndim=1)
     if N.size != L.size:
         raise ConfigError("loss", f"{L.size} values", f"need one per run ({N.size})")
+    _check_boot(n_boot, level)
     if N.size < 4:
         raise ConfigError("loss", f"{N.size} runs", "need at least 4 to fit A, alpha, C")
     lnN, lnL = np.log(N), np.log(L)
@@ -381,8 +424,7 @@ def fit_size_law(
 def _bits_array(name: str, P, n: int) -> np.ndarray:
     if P is None:
         return np.full(n, np.inf)
-    arr = np.broadcast_to(check_array(name, P, finite=False), (n,)).astype(float)
-    arr = np.where(np.isnan(arr), np.inf, arr)
+    arr = _per_run(name, P, n, finite=False)  # NaN raises: inf or None is high precision
     if np.any(arr < 1):
         raise ConfigError(name, P, "precision must be >= 1 bit (inf: high precision)")
     return arr
@@ -394,10 +436,14 @@ def _as_law(base) -> th.LawParams:
     if isinstance(base, th.LawParams):
         return base
     if isinstance(base, dict):
+        missing = [k for k in ("A", "alpha", "B", "beta", "E") if k not in base]
+        if missing:
+            raise ConfigError("base", sorted(base), f"the dict lacks {', '.join(missing)}")
         return th.LawParams(**{k: base[k] for k in ("A", "alpha", "B", "beta", "E")})
     raise ConfigError("base", type(base).__name__, "a FitResult, LawParams or dict of A..E")
 
 
+@single_threaded_blas
 def fit_precision(
     N,
     D,
@@ -422,10 +468,15 @@ def fit_precision(
 
     Parameters
     ----------
-    N, D : array_like, shape (n,)
+    N : array_like, shape (n,)
+        > 0.
+    D : array_like, shape (n,) or scalar
         > 0.
     P_w, P_a, P_kv : array_like, shape (n,), or None
-        Training precisions in bits (>= 1); ``inf``/NaN/``None``: high precision.
+        Training precisions in bits (>= 1), one per run or a scalar; ``inf``
+        (or ``None`` for the whole family): high precision.  NaN is rejected
+        (:class:`~theorylab.core.errors.ConfigError`), as everywhere in
+        :mod:`theory`.
     loss : array_like, shape (n,)
         Final losses (> 0).  High-precision runs may be included.
     base : FitResult, LawParams or dict
@@ -444,10 +495,11 @@ def fit_precision(
     """
     N = check_array("N", N, positive=True, ndim=1)
     n = N.size
-    D = np.broadcast_to(check_array("D", D, positive=True), (n,)).astype(float)
+    D = _per_run("D", D, n, positive=True)
     L = check_array("loss", loss, positive=True, ndim=1)
     if L.size != n:
         raise ConfigError("loss", f"{L.size} values", f"need one per run ({n})")
+    _check_boot(n_boot, level)
     P = np.stack(
         [_bits_array(f"P_{f}", x, n) for f, x in zip(th.FAMILIES, (P_w, P_a, P_kv), strict=True)]
     )
@@ -558,6 +610,7 @@ def fit_precision(
 # stage 3: post-train quantization
 
 
+@single_threaded_blas
 def fit_ptq(
     N,
     D,
@@ -584,9 +637,11 @@ def fit_ptq(
 
     Parameters
     ----------
-    N, D, P_post, delta : array_like, shape (n,)
-        Sizes, tokens, post-training bits and measured degradations.
-    se : array_like, shape (n,), optional
+    N, delta : array_like, shape (n,)
+        Sizes and measured degradations.
+    D, P_post : array_like, shape (n,) or scalar
+        Tokens and post-training bits (>= 1).
+    se : array_like, shape (n,) or scalar, optional
         Standard errors of delta (> 0).
     method : {"nls", "ols"}
     n_se : float
@@ -601,16 +656,19 @@ def fit_ptq(
     """
     N = check_array("N", N, positive=True, ndim=1)
     n = N.size
-    D = np.broadcast_to(check_array("D", D, positive=True), (n,)).astype(float)
-    P = np.broadcast_to(check_array("P_post", P_post), (n,)).astype(float)
+    D = _per_run("D", D, n, positive=True)
+    P = _per_run("P_post", P_post, n)
     if np.any(P < 1):
         raise ConfigError("P_post", P_post, "precision must be >= 1 bit")
     d = check_array("delta", delta, ndim=1)
     if d.size != n:
         raise ConfigError("delta", f"{d.size} values", f"need one per point ({n})")
-    s = None if se is None else np.broadcast_to(check_array("se", se, positive=True), (n,))
+    s = None if se is None else _per_run("se", se, n, positive=True)
     if method not in ("nls", "ols"):
         raise ConfigError("method", method, "one of nls, ols")
+    if not n_se >= 0:
+        raise ConfigError("n_se", n_se, "a threshold >= 0 in standard errors")
+    _check_boot(n_boot, level)
     X = np.column_stack([np.ones(n), np.log(D), -np.log(N), -P])
 
     def ols(idx):

@@ -7,7 +7,12 @@ theory table
     ``critical``  D_crit / N vs N (published constants);
     ``compute_optimal``  P* vs compute, joint and at fixed N, with and without
     offsets;
-    ``stationary``  d/dD [B D^-beta + delta_PTQ] at D_crit (numerical).
+    ``stationary``  d/dD [B D^-beta + delta_PTQ] at D_crit (numerical);
+fits table (``fits.parquet``, the study's ``derived`` table)
+    ``fit``  the laws fitted to the Transformer runs (:func:`fit_table`:
+    ``setting`` = the law, ``quantity`` = the constant, ``value`` = the
+    estimate, ``ci_low``/``ci_high`` = its bootstrap interval, ``r2`` and
+    ``r2_log`` = the fit's R^2, ``n`` = points).
 simulation table (one seed)
     ``synthetic``  fitter recovery on noisy synthetic runs of the paper's grid
     (noise drawn from the seed);
@@ -433,6 +438,77 @@ def fits(cfg: Config, sims: pd.DataFrame) -> dict:
 # checks
 
 
+_FIT_LAWS = {
+    "base": "Eq. 1 on the high-precision ptq runs (alpha = beta)",
+    "base_floor": "Eq. 1 with E fixed at the exact entropy floor",
+    "size": "A N^-alpha + C over the sizes at the qat budget",
+    "neff": "Eq. 4 gammas on the single-family qat arms (size law frozen)",
+}
+
+
+def fit_table(cfg: Config, sims: pd.DataFrame) -> pd.DataFrame:
+    """The laws of :func:`fits` as tidy rows (``experiment="fit"``), one per constant.
+
+    Parameters
+    ----------
+    cfg : Config
+    sims : pandas.DataFrame
+        The simulation table (every seed).
+
+    Returns
+    -------
+    pandas.DataFrame, shape (n_constants, 11)
+        Columns ``experiment`` ("fit"), ``quantity`` (constant: A, alpha, ...,
+        gamma_w, C_T, ...), ``setting`` (the law: base, base_floor, size,
+        neff, ptq_nls_<method>, ptq_ols_<method>), ``x`` (NaN), ``value`` (the
+        estimate), ``ci_low``, ``ci_high`` (bootstrap percentile interval,
+        NaN without bootstrap), ``r2``, ``r2_log`` (R^2 of the fit in its own
+        and in log space), ``n`` (points fitted), ``method``.  Empty when the
+        table has no Transformer runs.
+    """
+    cols = [
+        "experiment",
+        "quantity",
+        "setting",
+        "x",
+        "value",
+        "ci_low",
+        "ci_high",
+        "r2",
+        "r2_log",
+        "n",
+        "method",
+    ]
+    if not sims.experiment.isin(["ptq"]).any():
+        return pd.DataFrame(columns=cols)
+    F = fits(cfg, sims)
+    laws = [(k, F[k]) for k in _FIT_LAWS if k in F]
+    for store, label in (("ptq", "nls"), ("ptq_ols", "ols")):
+        laws += [(f"ptq_{label}_{m}", r) for m, r in sorted(F[store].items())]
+    rows = []
+    for name, r in laws:
+        for q, v in r.params.items():
+            lo, hi = r.ci.get(q, (np.nan, np.nan))
+            rows.append((q, name, float(v), lo, hi, r.r2, r.r2_log, float(r.n), r.method))
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "quantity",
+            "setting",
+            "value",
+            "ci_low",
+            "ci_high",
+            "r2",
+            "r2_log",
+            "n",
+            "method",
+        ],
+    )
+    out.insert(0, "experiment", "fit")
+    out.insert(3, "x", np.nan)
+    return out[cols]
+
+
 def _vector_check(theory: pd.DataFrame) -> Check:
     v = theory[theory.experiment == "vectors"]
     ratio = (v["value"] - v["reference"]).abs() / v["unit"]
@@ -745,7 +821,7 @@ def _run_checks(cfg: Config, sims: pd.DataFrame) -> list[Check]:
         d = d[d.P_post.between(1, 4)]
         a = d[d.method == "rtn"].set_index(["d_model", "steps", "P_post"])["mean"]
         b = d[d.method == "gptq"].set_index(["d_model", "steps", "P_post"])["mean"]
-        frac = float(((b - a) < 0).mean())
+        frac = float(((b - a) < 0).mean()) if len(a) else float("nan")
         out.append(
             Check.evaluate(
                 "gptq_degrades_less_than_rtn",
@@ -929,7 +1005,7 @@ def figures(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     names = {"w": "weights", "a": "activations", "kv": "KV cache"}
 
     if has_runs and "neff" in F:
-        fig, ax = figure(width=4.6, height=3.4)
+        fig, ax = figure(width=4.6, height=3.6, layout="constrained")
         q = cell_means(sims, "qat", "loss")
         q = q[q.method == "none"]
         base = q[(q.P_w == HP) & (q.P_a == HP) & (q.P_kv == HP)]
@@ -965,8 +1041,8 @@ def figures(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
             ax,
             xlabel="training precision P (bits)",
             ylabel="held-out loss (nats/token)",
-            title=f"quantized training: d={cfg.qat_d_model}, {int(D0):,} tokens "
-            f"(N_eff fit R^2={F['neff'].r2:.2f})",
+            title=f"quantized training: d={cfg.qat_d_model}, {int(D0):,} tokens\n"
+            f"(N_eff fit R^2={F['neff'].r2:.2f} on its {F['neff'].n} single-family cells)",
         )
         ax.legend(fontsize=7, loc="upper right")
         figs["qat_loss_vs_precision"] = fig
@@ -1043,7 +1119,7 @@ def figures(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         ax.legend(handles=h, fontsize=7)
         figs["ptq_delta_vs_bits"] = fig
 
-    fig, axes = figure(ncols=3 if has_runs else 1, width=3.5, height=3.1)
+    fig, axes = figure(ncols=3 if has_runs else 1, width=3.6, height=3.3, layout="constrained")
     axes = np.atleast_1d(axes)
     crit = theory[theory.experiment == "critical"]
     for c, (setting, g) in zip(
@@ -1081,39 +1157,49 @@ def figures(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
             axes[1],
             xlabel="training tokens D",
             ylabel="loss (nats/token)",
-            title=f"tiny runs: {meth.upper()} {pl:g} bits (dotted: before)",
+            title=f"tiny runs: {meth.upper()} {pl:g} bits\n(dotted: before PTQ)",
             logx=True,
+            legend=False,
         )
-        axes[1].legend(fontsize=7)
+        axes[1].legend(fontsize=6, loc="best")
         _plain_log_ticks(axes[1])
         # empirical critical budget: the budget with the lowest post-PTQ loss
         # (open triangles: the lowest is the largest budget, so D_crit lies beyond it)
+        # (the series coincide where two P_post pick the same budget: each is
+        # drawn with its own marker and a small horizontal offset so none hides)
         s_max = max(cfg.ptq_steps)
-        for c, P in zip(("C3", "C0", "C2"), [b for b in cfg.ptq_bits if b <= 4], strict=False):
+        low_bits = [b for b in cfg.ptq_bits if b <= 4]
+        shifts = np.linspace(-0.1, 0.1, len(low_bits)) if len(low_bits) > 1 else [0.0]
+        for c, mk, sh, P in zip(("C3", "C0", "C2"), "osD", shifts, low_bits, strict=False):
             g = r[(r.method == meth) & (r.P_post == P)]
             best = g.loc[g.groupby("d_model")["mean"].idxmin()].sort_values("N")
-            inner = best.steps < s_max
-            axes[2].plot(best.N, best.D / best.N, "-", color=c, lw=0.8)
-            axes[2].plot(
-                best.N[inner], (best.D / best.N)[inner], "o", color=c, label=f"P_post={P:g}"
-            )
-            axes[2].plot(
-                best.N[~inner],
-                (best.D / best.N)[~inner],
-                "^",
-                color=c,
-                mfc="white",
-                label=f"P_post={P:g} (beyond the largest budget)" if (~inner).any() else None,
-            )
+            inner = (best.steps < s_max).to_numpy()
+            x = best.N.to_numpy() * np.exp(sh)
+            y = (best.D / best.N).to_numpy()
+            axes[2].plot(x, y, "-", color=c, lw=0.8)
+            if inner.any():
+                axes[2].plot(x[inner], y[inner], mk, color=c, ms=5, label=f"P_post={P:g}")
+            if (~inner).any():
+                axes[2].plot(
+                    x[~inner],
+                    y[~inner],
+                    mk,
+                    color=c,
+                    mfc="white",
+                    ms=5,
+                    label=f"P_post={P:g}, beyond the largest budget",
+                )
         finish(
             axes[2],
-            xlabel="N (parameters)",
+            xlabel="N (parameters; series offset slightly)",
             ylabel="D_crit / N (tiny runs)",
-            title="tiny runs: lowest post-PTQ loss",
+            title="tiny runs: budget with the\nlowest post-PTQ loss",
             logx=True,
             logy=True,
+            legend=False,
         )
-        axes[2].legend(fontsize=6)
+        axes[2].margins(y=0.25)
+        axes[2].legend(fontsize=6, loc="best", framealpha=0.6)
     figs["critical_data"] = fig
 
     fig, ax = figure(width=4.4, height=3.3)
@@ -1136,12 +1222,16 @@ def figures(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     figs["compute_optimal_precision"] = fig
 
     if has_runs:
-        fig, axes = figure(ncols=2, width=3.7, height=3.3)
+        fig, axes = figure(ncols=2, width=3.7, height=3.3, layout="constrained")
         hp = cell_means(sims, "ptq", "loss")
         hp = hp[hp.method == "none"]
         b = F.get("base")
         pb = th.loss(hp.N, hp.D, params=b.law) if b else hp["mean"] * np.nan
-        lab = f"Eq. 1 on (N, D), R^2={b.r2:.2f}" if b else "Eq. 1: too few runs to fit"
+        lab = (
+            f"Eq. 1 on the {b.n} ptq (N, D) cells, R^2={b.r2:.2f}"
+            if b
+            else "Eq. 1: too few runs to fit"
+        )
         axes[0].scatter(hp["mean"], pb, s=14, color="C0", label=lab)
         if "neff" in F:
             q = cell_means(sims, "qat", "loss")
@@ -1153,13 +1243,15 @@ def figures(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
                 s=14,
                 color="C3",
                 marker="s",
-                label=f"Eq. 4 on qat, R^2={r_squared(q['mean'], pq):.2f}",
+                label=f"Eq. 4 on all {len(q)} qat cells, R^2={r_squared(q['mean'], pq):.2f}",
             )
         lo = min(hp["mean"].min(), 1.3)
         hi = max(hp["mean"].max(), float(q["mean"].max()) if "neff" in F else 0)
         axes[0].plot([lo, hi], [lo, hi], color="0.5", lw=0.8)
-        finish(axes[0], xlabel="measured loss", ylabel="fitted law", title="loss laws")
-        axes[0].legend(fontsize=7)
+        finish(
+            axes[0], xlabel="measured loss", ylabel="fitted law", title="loss laws", legend=False
+        )
+        axes[0].legend(fontsize=6, loc="upper left")
         d = cell_means(sims, "ptq", "delta")
         for c, m in zip(("C0", "C2"), cfg.ptq_methods, strict=False):
             fr = F["ptq"].get(m)
@@ -1167,18 +1259,25 @@ def figures(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
             if fr is None or g.empty:
                 continue
             pdel = th.delta_ptq(g.N, g.D, g.P_post, fr.law)
-            axes[1].scatter(g["mean"], pdel, s=10, color=c, label=f"{m}, R^2={fr.r2:.2f}")
+            axes[1].scatter(
+                g["mean"],
+                pdel,
+                s=10,
+                color=c,
+                label=f"{m}: R^2={fr.r2:.2f} on all {fr.n} cells",
+            )
         lo = max(float(d["mean"][d["mean"] > 0].min()), 1e-5)
         axes[1].plot([lo, 5], [lo, 5], color="0.5", lw=0.8)
         finish(
             axes[1],
-            xlabel="measured delta_PTQ",
+            xlabel="measured delta_PTQ (cells with delta > 0)",
             ylabel="fitted Eq. 2",
             title="PTQ law",
             logx=True,
             logy=True,
+            legend=False,
         )
-        axes[1].legend(fontsize=7)
+        axes[1].legend(fontsize=6, loc="upper left")
         figs["parity"] = fig
     return figs
 
@@ -1201,4 +1300,5 @@ STUDY = Study(
     checks=checks,
     figures=figures,
     seeds={"quick": 3, "train": 3, "full": 2},
+    derived=lambda cfg, theory, sims: {"fits": fit_table(cfg, sims)},
 )

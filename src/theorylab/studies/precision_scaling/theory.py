@@ -31,6 +31,7 @@ reproduce the paper's statements, never as targets for other models.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,7 @@ from theorylab.core.solvers import find_root, minimize_scalar
 
 __all__ = [
     "PAPER_PARAMS",
+    "BoundaryOptimumWarning",
     "ComputeOptimal",
     "LawParams",
     "chinchilla_ratio",
@@ -56,6 +58,38 @@ __all__ = [
 ]
 
 FAMILIES = ("w", "a", "kv")
+
+# LawParams fields -> (what is allowed, test); NaN means "not known" where allowed
+_NAN_OK = {"A", "alpha", "B", "beta", "E", "gamma_w", "gamma_a", "gamma_kv"}
+_FIELD_RULES = {
+    "A": ("a finite number >= 0 (NaN: not known)", lambda v: np.isfinite(v) and v >= 0),
+    "B": ("a finite number >= 0 (NaN: not known)", lambda v: np.isfinite(v) and v >= 0),
+    "E": ("a finite number >= 0 (NaN: not known)", lambda v: np.isfinite(v) and v >= 0),
+    "alpha": ("a finite exponent > 0 (NaN: not known)", lambda v: np.isfinite(v) and v > 0),
+    "beta": ("a finite exponent > 0 (NaN: not known)", lambda v: np.isfinite(v) and v > 0),
+    "C_T": ("a finite number >= 0", lambda v: np.isfinite(v) and v >= 0),
+    "gamma_D": ("a finite exponent", np.isfinite),
+    "gamma_N": ("a finite exponent", np.isfinite),
+    "gamma_post": ("a finite number of bits > 0", lambda v: np.isfinite(v) and v > 0),
+}
+for _f in FAMILIES:
+    _FIELD_RULES[f"gamma_{_f}"] = (
+        "a finite number of bits > 0 (NaN: not known)",
+        lambda v: np.isfinite(v) and v > 0,
+    )
+    _FIELD_RULES[f"n_{_f}"] = ("a finite offset in bits", np.isfinite)
+    _FIELD_RULES[f"C_{_f}"] = ("a number > 0 (inf: no robustification)", lambda v: v > 0)
+
+
+class BoundaryOptimumWarning(UserWarning):
+    """:func:`compute_optimal` found its optimum on an end of ``P_range``.
+
+    The returned P* is then the search limit, not an optimum: the loss is
+    still falling beyond it (e.g. a single quantized family, whose f(P)/P is
+    monotone, or a fixed N so small or so large for the budget that the
+    lowest or highest precision wins).  ``ComputeOptimal.at_boundary`` flags
+    the entries concerned.
+    """
 
 
 @dataclass(frozen=True)
@@ -103,18 +137,70 @@ class LawParams:
     C_kv: float = np.inf
     source: str = ""
 
+    def __post_init__(self) -> None:
+        for name, (allowed, ok) in _FIELD_RULES.items():
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+                raise ConfigError(name, v, f"must be a real number: {allowed}")
+            v = float(v)
+            if np.isnan(v) and name in _NAN_OK:
+                continue
+            if not ok(v):
+                raise ConfigError(name, v, f"must be {allowed}")
+        if not isinstance(self.source, str):
+            raise ConfigError("source", self.source, "must be a string")
+
     def replace(self, **changes) -> LawParams:
-        """A copy with some constants changed."""
+        """A copy with some constants changed (validated like the original)."""
         return dataclasses.replace(self, **changes)
 
     def gamma(self, family: str) -> float:
+        """Sensitivity gamma_<family> in bits.
+
+        Parameters
+        ----------
+        family : {"w", "a", "kv"}
+
+        Returns
+        -------
+        float
+            NaN if not known.
+        """
+        if family not in FAMILIES:
+            raise ConfigError("family", family, "one of 'w', 'a', 'kv'")
         return float(getattr(self, f"gamma_{family}"))
 
     def shift(self, family: str) -> float:
+        """Offset n_<family> in bits subtracted from that family's precision.
+
+        Parameters
+        ----------
+        family : {"w", "a", "kv"}
+
+        Returns
+        -------
+        float
+        """
+        if family not in FAMILIES:
+            raise ConfigError("family", family, "one of 'w', 'a', 'kv'")
         return float(getattr(self, f"n_{family}"))
 
     def to_dict(self) -> dict:
+        """Every field by name.
+
+        Returns
+        -------
+        dict of str to float or str
+            The constants and ``source``; ``LawParams(**d)`` rebuilds the set.
+        """
         return dataclasses.asdict(self)
+
+    def _known(self, *names: str) -> None:
+        for name in names:
+            if np.isnan(getattr(self, name)):
+                raise ConfigError(
+                    f"params.{name}", float("nan"), "must be known (not NaN) for this law"
+                )
 
 
 #: Table 2 (App. K) of the paper, as reported identically by two secondary
@@ -144,6 +230,24 @@ PAPER_PARAMS = LawParams(
 
 def _count(name: str, x) -> np.ndarray:
     return check_array(name, x, positive=True)
+
+
+def _same_shape(**arrays) -> None:
+    """ConfigError naming the first argument whose shape does not broadcast with those before."""
+    shape: tuple = ()
+    seen = []
+    for name, a in arrays.items():
+        if a is None:
+            continue
+        sh = np.shape(a)
+        try:
+            shape = np.broadcast_shapes(shape, sh)
+        except ValueError:
+            before = ", ".join(f"{n} {s}" for n, s in seen)
+            raise ConfigError(
+                name, f"array of shape {sh}", f"must broadcast with {before} (NumPy rules)"
+            ) from None
+        seen.append((name, sh))
 
 
 def _bits(name: str, P) -> np.ndarray:
@@ -180,6 +284,7 @@ def precision_factor(P, gamma, shift=0.0) -> np.ndarray:
     P = _bits("P", P)
     gamma = check_array("gamma", gamma, positive=True)
     shift = check_array("shift", shift)
+    _same_shape(P=P, gamma=gamma, shift=shift)
     with np.errstate(invalid="ignore", over="ignore"):
         f = -np.expm1(-(P - shift) / gamma)
     f = np.where(np.isinf(P), 1.0, f)
@@ -223,6 +328,8 @@ def n_eff(N, P_w=None, P_a=None, P_kv=None, params: LawParams = PAPER_PARAMS) ->
         N_eff with the broadcast shape of the inputs.
     """
     N = _count("N", N)
+    given = zip(FAMILIES, (P_w, P_a, P_kv), strict=True)
+    _same_shape(N=N, **{f"P_{f}": _bits(f"P_{f}", P) for f, P in given if P is not None})
     return N * _neff_factor(P_w, P_a, P_kv, params)
 
 
@@ -245,7 +352,10 @@ def loss(N, D, P_w=None, P_a=None, P_kv=None, params: LawParams = PAPER_PARAMS) 
         Loss in nats/token.
     """
     D = _count("D", D)
+    params._known("A", "alpha", "B", "beta", "E")
+    _same_shape(N=np.asarray(N), D=D)
     Ne = n_eff(N, P_w, P_a, P_kv, params)
+    _same_shape(N_eff=Ne, D=D)
     with np.errstate(divide="ignore"):
         return params.A * Ne ** (-params.alpha) + params.B * D ** (-params.beta) + params.E
 
@@ -269,6 +379,7 @@ def delta_ptq(N, D, P_post, params: LawParams = PAPER_PARAMS) -> np.ndarray:
     """
     N, D = _count("N", N), _count("D", D)
     P = _bits("P_post", P_post)
+    _same_shape(N=N, D=D, P_post=P)
     with np.errstate(over="ignore"):
         return (
             params.C_T * D**params.gamma_D * N ** (-params.gamma_N) * np.exp(-P / params.gamma_post)
@@ -315,7 +426,9 @@ def delta_ptq_unified(
     """
     D = _count("D", D)
     P = _bits("P_post", P_post)
+    _same_shape(N=np.asarray(N), D=D, P_post=P)
     Ne = n_eff(N, P_w, P_a, P_kv, params)
+    _same_shape(N_eff=Ne, D=D, P_post=P)
     with np.errstate(divide="ignore", over="ignore"):
         out = params.C_T * np.exp(-P / params.gamma_post) * D**params.gamma_D * Ne**-params.gamma_N
     given = dict(zip(FAMILIES, (P_w, P_a, P_kv), strict=True))
@@ -339,8 +452,27 @@ def loss_total(
 ) -> np.ndarray:
     """Unified law: loss after training at (P_w, P_a, P_kv) and PTQ to P_post (spec 4.2 item 6).
 
-    L = A N_eff^-alpha + B D^-beta + E + delta_PTQ(N_eff, D, P_train, P_post);
-    ``P_post=None`` means no post-train quantization.
+    L = A N_eff^-alpha + B D^-beta + E + delta_PTQ(N_eff, D, P_train, P_post),
+    the second term from :func:`delta_ptq_unified` (weights post-train
+    quantized, robustified by the weights' training precision).
+
+    Parameters
+    ----------
+    N, D : array_like
+        Non-embedding parameters and training tokens, > 0.
+    P_post : array_like or None
+        Post-training weight precision in bits (>= 1); ``None``: no
+        post-train quantization (the result is :func:`loss`).
+    P_w, P_a, P_kv : array_like or None
+        Training precisions in bits (>= 1); ``None``: high precision.
+    params : LawParams
+        Needs the Chinchilla constants, the gammas of the families given and
+        the PTQ constants (C_w only matters when it is finite).
+
+    Returns
+    -------
+    numpy.ndarray
+        Loss in nats/token, with the broadcast shape of the inputs.
     """
     base = loss(N, D, P_w, P_a, P_kv, params)
     if P_post is None:
@@ -371,6 +503,8 @@ def critical_data(N, P_post, params: LawParams = PAPER_PARAMS) -> np.ndarray:
     """
     N = _count("N", N)
     P = _bits("P_post", P_post)
+    _same_shape(N=N, P_post=P)
+    params._known("B", "beta")
     if not (params.gamma_D > 0 and params.C_T > 0):
         raise ConfigError("params", (params.gamma_D, params.C_T), "need gamma_D > 0 and C_T > 0")
     p = params
@@ -460,12 +594,17 @@ class ComputeOptimal:
     N, D, P, loss : numpy.ndarray
         Optimal non-embedding parameters, tokens, precision (bits) and the
         loss there; broadcast shape of the budgets.
+    at_boundary : numpy.ndarray of bool
+        Same shape: True where P is an end of the search range ``P_range``
+        (within 1e-6 bits), i.e. not an interior optimum (a
+        :class:`BoundaryOptimumWarning` was issued).
     """
 
     N: np.ndarray
     D: np.ndarray
     P: np.ndarray
     loss: np.ndarray
+    at_boundary: np.ndarray | None = None
 
 
 def _alloc(C, P, params: LawParams, families):
@@ -516,16 +655,36 @@ def compute_optimal(
     P_range : (float, float)
         Search interval for P in bits (lower end >= 1).
     grid_step : float
-        Grid spacing in bits before refinement.
+        Grid spacing in bits before refinement (> 0).
 
     Returns
     -------
     ComputeOptimal
+        With ``at_boundary`` flagging budgets whose P* is an end of
+        ``P_range``.
+
+    Warns
+    -----
+    BoundaryOptimumWarning
+        If any P* lies on an end of ``P_range`` (within 1e-6 bits): it is then
+        the search limit, not an optimum.  This happens for a single family
+        (``families=("w",)``: f(P)/P is monotone, P* = lower end), and at
+        fixed N for budgets too small (P* = 1) or too large (P* = upper end)
+        for that N.  Widen ``P_range`` or read ``at_boundary``.
     """
     C = _count("C", C)
-    lo, hi = float(P_range[0]), float(P_range[1])
-    if not (1.0 <= lo < hi):
-        raise ConfigError("P_range", P_range, "need 1 <= low < high")
+    params._known("A", "alpha", "B", "beta", "E")
+    try:
+        lo, hi = float(P_range[0]), float(P_range[1])
+    except (TypeError, ValueError, IndexError):
+        raise ConfigError("P_range", P_range, "a pair (low, high) of bits") from None
+    if not (1.0 <= lo < hi < np.inf):
+        raise ConfigError("P_range", P_range, "need 1 <= low < high < inf")
+    if not (np.isfinite(grid_step) and 0 < grid_step <= hi - lo):
+        raise ConfigError("grid_step", grid_step, f"need 0 < grid_step <= {hi - lo:g}")
+    for fam in families:
+        if fam not in FAMILIES:
+            raise ConfigError("families", families, "entries must be 'w', 'a' or 'kv'")
     if fixed_N is not None:
         Nf = _count("fixed_N", fixed_N)
         C, Nf = np.broadcast_arrays(C, Nf)
@@ -561,7 +720,21 @@ def compute_optimal(
         D = 16.0 * Cf / (6.0 * N * Pst)
         L = Lst
     r = lambda x: np.asarray(x, dtype=np.float64).reshape(shape)  # noqa: E731
-    return ComputeOptimal(N=r(N), D=r(D), P=r(Pst), loss=r(L))
+    edge = (np.abs(Pst - lo) < 1e-6) | (np.abs(Pst - hi) < 1e-6)
+    if edge.any():
+        where = "lower" if np.all(np.abs(Pst[edge] - lo) < 1e-6) else "upper"
+        if np.any(np.abs(Pst[edge] - lo) < 1e-6) and np.any(np.abs(Pst[edge] - hi) < 1e-6):
+            where = "lower and upper"
+        warnings.warn(
+            f"compute_optimal: P* is on the {where} end of P_range=({lo:g}, {hi:g}) for "
+            f"{int(edge.sum())} of {edge.size} budget(s): the loss still falls beyond it, so "
+            "this P* is the search limit, not an optimum (see ComputeOptimal.at_boundary)",
+            BoundaryOptimumWarning,
+            stacklevel=2,
+        )
+    return ComputeOptimal(
+        N=r(N), D=r(D), P=r(Pst), loss=r(L), at_boundary=edge.reshape(shape).astype(bool)
+    )
 
 
 def ptq_second_order_ratio(P1, P2) -> np.ndarray:
