@@ -127,3 +127,55 @@ def check_array(
     if nonnegative and arr.size and not (arr >= 0).all():
         raise ConfigError(name, f"array with min {arr.min():.3g}", "every entry must be >= 0")
     return arr
+
+
+def check_scalar(name: str, value, allowed: str = "must be a finite real number", ok=None) -> float:
+    """Validate a real scalar argument and return it as a float.
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in the error message.
+    value : object
+        The argument; bools, strings, complex numbers and arrays are rejected.
+    allowed : str
+        What the error message says the argument must be.
+    ok : callable, optional
+        ``ok(x) -> bool``, an extra condition on the finite float ``x``.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ConfigError
+        If ``value`` is not a finite real number satisfying ``ok``.
+    """
+    import numpy as np
+
+    if (
+        isinstance(value, (bool, np.bool_, str, bytes))
+        or np.iscomplexobj(value)
+        or np.ndim(value) != 0
+    ):
+        raise ConfigError(name, value, allowed)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(name, value, allowed) from None
+    if not np.isfinite(x) or (ok is not None and not ok(x)):
+        raise ConfigError(name, value, allowed)
+    return x
+
+
+def check_int(name: str, value, minimum: int) -> int:
+    """Validate an integer argument >= ``minimum`` (an integral float such as 3.0 is accepted).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``name``, if ``value`` is not an integer >= ``minimum``.
+    """
+    allowed = f"must be an integer >= {minimum}"
+    return int(check_scalar(name, value, allowed, lambda v: v >= minimum and v == int(v)))

@@ -15,10 +15,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from theorylab.core.errors import ConfigError, check_array
+from theorylab.core.errors import ConfigError, check_array, check_int, check_scalar
 from theorylab.core.train import check_finite, f64, key_for
 
-from .theory import _integer, _params, _real, _spectrum_pair
+from .theory import _params, _positive, _spectrum_pair
 
 __all__ = ["key_for", "population_gd", "train_curves"]
 
@@ -137,7 +137,7 @@ def train_curves(
     DivergenceError
         With the first step at which a loss stopped being finite.
     """
-    D = _integer("D", D, 1)
+    D = check_int("D", D, 1)
     p = _params(depth, nu, alpha, gamma0, eta0, steps, noise, online, residual, beta0, branch_scale)
     seeds = list(seeds) if np.ndim(seeds) else [seeds]
     if not seeds or not all(isinstance(s, (int, np.integer)) for s in seeds):
@@ -246,8 +246,10 @@ def population_gd(key, lam, power, *, nu: float, gamma0: float, eta0: float, ste
     if power.shape != lam.shape or lam.size == 0:
         raise ConfigError("power", f"shape {power.shape}", f"must match lam's shape {lam.shape}")
     pos = "must be a finite number > 0"
-    nu, gamma0, eta0 = _real("nu", nu, pos), _real("gamma0", gamma0, pos), _real("eta0", eta0, pos)
-    steps = _integer("steps", steps, 1)
+    nu = check_scalar("nu", nu, pos, _positive)
+    gamma0 = check_scalar("gamma0", gamma0, pos, _positive)
+    eta0 = check_scalar("eta0", eta0, pos, _positive)
+    steps = check_int("steps", steps, 1)
     D = len(lam)
     N = max(round(nu * D), 1)
     with jax.enable_x64(True):

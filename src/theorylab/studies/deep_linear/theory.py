@@ -33,7 +33,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from theorylab.core.errors import ConfigError, DivergenceError, SolverError, check_array
+from theorylab.core.errors import (
+    ConfigError,
+    DivergenceError,
+    SolverError,
+    check_array,
+    check_int,
+    check_scalar,
+)
 
 __all__ = ["DMFTResult", "dmft", "mup_gamma0", "ntk_gamma0"]
 
@@ -64,7 +71,7 @@ def ntk_gamma0(nu, gamma_bar: float = 1.0):
         If a width or ``gamma_bar`` is not a finite number > 0.
     """
     nu = check_array("nu", nu, positive=True)
-    gamma_bar = _real("gamma_bar", gamma_bar, "must be a finite number > 0")
+    gamma_bar = check_scalar("gamma_bar", gamma_bar, "must be a finite number > 0", _positive)
     return gamma_bar / np.sqrt(nu)
 
 
@@ -91,7 +98,7 @@ def mup_gamma0(nu, gamma0: float = 1.0):
         If a width or ``gamma0`` is not a finite number > 0.
     """
     nu = check_array("nu", nu, positive=True)
-    gamma0 = _real("gamma0", gamma0, "must be a finite number > 0")
+    gamma0 = check_scalar("gamma0", gamma0, "must be a finite number > 0", _positive)
     return np.full_like(nu, gamma0)
 
 
@@ -467,11 +474,11 @@ def dmft(
         For invalid arguments.
     """
     p = _params(depth, nu, alpha, gamma0, eta0, steps, noise, online, residual, beta0, branch_scale)
-    chunk = _integer("chunk", chunk, 1)
-    max_sweeps = _integer("max_sweeps", max_sweeps, 1)
-    tol = _real("tol", tol, "must be a finite number > 0")
+    chunk = check_int("chunk", chunk, 1)
+    max_sweeps = check_int("max_sweeps", max_sweeps, 1)
+    tol = check_scalar("tol", tol, "must be a finite number > 0", _positive)
     if bins is not None:
-        bins = _integer("bins", bins, 1)
+        bins = check_int("bins", bins, 1)
     if spectrum is None:
         modes = _Modes.isotropic()
     else:
@@ -558,41 +565,25 @@ def _first_bad(state: dict, e0) -> int:
     return int(np.argmax(bad)) if bad.any() else d.size - 1
 
 
-def _real(name: str, value, allowed: str, ok=lambda x: x > 0) -> float:
-    """``value`` as a finite float satisfying ``ok``, else :class:`ConfigError` naming ``name``."""
-    if isinstance(value, (bool, np.bool_, str, bytes)) or np.ndim(value) != 0:
-        raise ConfigError(name, value, allowed)
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(name, value, allowed) from None
-    if not (np.isfinite(x) and ok(x)):
-        raise ConfigError(name, value, allowed)
-    return x
-
-
-def _integer(name: str, value, minimum: int) -> int:
-    """``value`` as an int >= ``minimum``, else :class:`ConfigError` naming ``name``."""
-    allowed = f"must be an integer >= {minimum}"
-    x = _real(name, value, allowed, lambda v: v >= minimum and v == int(v))
-    return int(x)
+def _positive(x: float) -> bool:
+    return x > 0
 
 
 def _params(depth, nu, alpha, gamma0, eta0, steps, noise, online, residual, beta0, branch_scale):
     """Validate the model arguments shared by :func:`dmft` and the simulation."""
-    L = _integer("depth", depth, 1)
+    L = check_int("depth", depth, 1)
     pos = "must be a finite number > 0"
     nonneg = "must be a finite number >= 0"
     out = {"L": L}
     for name, v in (("nu", nu), ("alpha", alpha), ("gamma0", gamma0), ("eta0", eta0)):
-        out[name] = _real(name, v, pos)
-    T = _integer("steps", steps, 1)
-    noise = _real("noise", noise, nonneg, lambda x: x >= 0)
-    beta0 = _real("beta0", beta0, nonneg, lambda x: x >= 0)
+        out[name] = check_scalar(name, v, pos, _positive)
+    T = check_int("steps", steps, 1)
+    noise = check_scalar("noise", noise, nonneg, lambda x: x >= 0)
+    beta0 = check_scalar("beta0", beta0, nonneg, lambda x: x >= 0)
     if branch_scale is None:
         beta_r = beta0 / np.sqrt(L)
     else:
-        beta_r = _real(
+        beta_r = check_scalar(
             "branch_scale", branch_scale, "must be None or a finite number >= 0", lambda x: x >= 0
         )
     return {

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm, qmc
 
-from theorylab.core.errors import ConfigError, DivergenceError, check_array
+from theorylab.core.errors import ConfigError, DivergenceError, check_array, check_int
 
 __all__ = [
     "RankBottleneckWarning",
@@ -257,24 +257,13 @@ def informed_init(target: Target, r: int, scale: float = 0.1):
     """
     if target.centroids is None:
         raise ConfigError("target", "no centroids", "informed init needs a mixture target")
-    _check_int("r", r, 1)
+    check_int("r", r, 1)
     if not (np.isscalar(scale) and np.isfinite(scale)):
         raise ConfigError("scale", scale, "must be a finite number")
     m = np.zeros((r, target.k))
     K = min(r, target.centroids.shape[0])
     m[:K] = target.centroids[:K]
     return scale * m, scale**2 * m @ m.T, 0.0
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    """``value`` as an int; :class:`ConfigError` unless it is an integer >= ``minimum``."""
-    try:
-        ok = int(value) == value and value >= minimum
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
-        raise ConfigError(name, value, f"must be an integer >= {minimum}")
-    return int(value)
 
 
 #: relative tolerance (times max(1, |Q|_2)) of the PSD checks on Q and Q - Omega Omega^T
@@ -502,14 +491,14 @@ def learning_ode(
         raise ConfigError("dtau", dtau, f"must be <= tau_max = {tau_max:g} (at least one step)")
     if not (np.isscalar(lam) and np.isfinite(lam) and lam >= 0):
         raise ConfigError("lam", lam, "must be a finite number >= 0")
-    record_every = _check_int("record_every", record_every, 1)
+    record_every = check_int("record_every", record_every, 1)
     if init is None:
         r = (
             r
             if r is not None
             else (target.centroids.shape[0] if target.centroids is not None else 1)
         )
-        init = informed_init(target, _check_int("r", r, 1))
+        init = informed_init(target, check_int("r", r, 1))
     if not (isinstance(init, tuple | list) and len(init) == 3):
         raise ConfigError("init", type(init).__name__, "must be a tuple (Omega0, Q0, b0)")
     Omega = check_array("init[0] (Omega0)", init[0], ndim=2)
@@ -522,7 +511,7 @@ def learning_ode(
         raise ConfigError("init[2] (b0)", init[2], "must be a finite number")
     b = float(init[2])
     _warn_rank(target, Omega.shape[0])
-    mc_samples = _check_int("mc_samples", mc_samples, 16)
+    mc_samples = check_int("mc_samples", mc_samples, 16)
     r = Omega.shape[0]
     base, y = _ode_samples(target, r, int(mc_samples), seed, sampler)
     if d is not None and not (np.isfinite(d) and d > target.k):
@@ -641,7 +630,7 @@ def reduced_flow(Q, b, Z0, steps: int = 100):
         raise ConfigError("Z0", f"array of shape {Z.shape}", f"must be (n, r) with Q {Q.shape}")
     if not (np.isscalar(b) and np.isfinite(b)):
         raise ConfigError("b", b, "the skip connection must be a finite number")
-    steps = _check_int("steps", steps, 2)
+    steps = check_int("steps", steps, 2)
     h = 1.0 / steps
     c = 1.0
     for kk in range(steps - 1):
@@ -702,8 +691,8 @@ def generated_projection(Omega, Q, b, t_train, directions, n_samples, steps=100,
         )
     if np.abs(Dm.T @ Dm - np.eye(Dm.shape[1])).max() > 1e-8:
         raise ConfigError("directions", "non-orthonormal columns", "columns must be orthonormal")
-    n_samples = _check_int("n_samples", n_samples, 1)
-    steps = _check_int("steps", steps, 2)
+    n_samples = check_int("n_samples", n_samples, 1)
+    steps = check_int("steps", steps, 2)
     rng = np.random.default_rng(seed)
     r = Q.shape[0]
     Z0 = rng.standard_normal((n_samples, r)) @ _psd_sqrt(Q)
@@ -753,8 +742,8 @@ def generated_law(Omega, Q, b, n_samples: int, steps: int = 100, seed: int = 0):
         As :func:`generated_projection`.
     """
     Omega, Q, b = _check_state(Omega, Q, b)
-    n_samples = _check_int("n_samples", n_samples, 1)
-    steps = _check_int("steps", steps, 2)
+    n_samples = check_int("n_samples", n_samples, 1)
+    steps = check_int("steps", steps, 2)
     r, k = Omega.shape
     rng = np.random.default_rng(seed)
     Z0 = rng.standard_normal((n_samples, r)) @ _psd_sqrt(Q)
@@ -832,10 +821,10 @@ def collapse_loop(
     DivergenceError
         If a generation's learning ODE diverges.
     """
-    generations = _check_int("generations", generations, 1)
-    gen_samples = _check_int("gen_samples", gen_samples, 2)
-    steps = _check_int("steps", steps, 2)
-    r = _check_int("r", r, 1)
+    generations = check_int("generations", generations, 1)
+    gen_samples = check_int("gen_samples", gen_samples, 2)
+    steps = check_int("steps", steps, 2)
+    r = check_int("r", r, 1)
     k0 = target.k
     cur = target
     Omega0, Q0, b0 = informed_init(target, r)

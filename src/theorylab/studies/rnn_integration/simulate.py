@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from theorylab.core.errors import ConfigError, check_array
+from theorylab.core.errors import ConfigError, check_array, check_scalar
 from theorylab.core.train import check_finite, f64, key_for
 
 from . import theory as th
@@ -284,8 +284,7 @@ def _check_network(W0, u0, v0):
 
 def _check_positive(**values) -> None:
     for name, x in values.items():
-        if not (np.isfinite(x) and x > 0):
-            raise ConfigError(name, x, "must be finite and > 0")
+        check_scalar(name, x, "must be finite and > 0", lambda v: v > 0)
 
 
 def gradient_flow(

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import linalg as sla
 from scipy import special
 
-from theorylab.core.errors import ConfigError, SolverError, check_array
+from theorylab.core.errors import ConfigError, SolverError, check_array, check_scalar
 from theorylab.core.solvers import integrate_ode
 
 __all__ = [
@@ -93,10 +93,7 @@ def _check_omega(omega_star) -> float:
 
 
 def _check_positive(name: str, value) -> float:
-    x = _scalar(name, value)
-    if not np.isfinite(x) or x <= 0:
-        raise ConfigError(name, value, "must be finite and > 0")
-    return x
+    return check_scalar(name, value, "must be finite and > 0", lambda x: x > 0)
 
 
 def _check_times(t) -> np.ndarray:
