@@ -85,21 +85,18 @@ def test_learning_ode_matches_simulation_at_random_points():
         assert abs(tab["b"][-1] - b) <= 0.02
 
 
+def _trained_three(key, d, tau):
+    """(W, b) of the autoencoder (r = 2, t = 0.7) trained on the three-cluster target."""
+    W, b, _ = sim.train_gmm(
+        key, THREE, np.ones(3) / 3, 1.0, d=d, r=2, t=0.7, eta=0.2, lam=0.05, tau=tau,
+        record_every_tau=tau,
+    )  # fmt: skip
+    return W, b
+
+
 def test_reduced_flow_is_exact_for_a_trained_network():
     d = 400
-    W, b, _ = sim.train_gmm(
-        sim.key_for(1, 3),
-        THREE,
-        np.ones(3) / 3,
-        1.0,
-        d=d,
-        r=2,
-        t=0.7,
-        eta=0.2,
-        lam=0.05,
-        tau=3.0,
-        record_every_tau=3.0,
-    )
+    W, b = _trained_three(sim.key_for(1, 3), d, tau=3.0)
     X = sim.full_flow(sim.key_for(1, 4), W, b, 3000, 100)
     # the same initial noise through the reduced dynamics reproduces W x / sqrt(d) exactly
     import jax
@@ -132,19 +129,7 @@ def test_generated_law_is_centrally_symmetric():
 
 def test_bulk_variance_is_c_T_squared():
     d = 500
-    W, b, _ = sim.train_gmm(
-        sim.key_for(2, 5),
-        THREE,
-        np.ones(3) / 3,
-        1.0,
-        d=d,
-        r=2,
-        t=0.7,
-        eta=0.2,
-        lam=0.05,
-        tau=4.0,
-        record_every_tau=4.0,
-    )
+    W, b = _trained_three(sim.key_for(2, 5), d, tau=4.0)
     X = sim.full_flow(sim.key_for(2, 6), W, b, 2000, 100)
     _, cT = th.reduced_flow(W @ W.T / d, b, np.zeros((1, 2)), 100)
     Pm = np.linalg.qr(np.hstack([W.T, np.eye(d)[:, :2]]))[0]

@@ -642,6 +642,19 @@ def reduced_flow(Q, b, Z0, steps: int = 100):
     return Z, c
 
 
+def _reduced_generation(Q, b, n_samples, steps, rng):
+    """Z_T of the reduced flow from Z_0 ~ N(0, Q), with c_T and Q^+ (shared by the samplers).
+
+    Returns ``(Z_T (n_samples, r), c_T, pinv(Q) (r, r))``; validates ``n_samples``
+    (>= 1) and ``steps`` (>= 2).
+    """
+    n_samples = check_int("n_samples", n_samples, 1)
+    steps = check_int("steps", steps, 2)
+    Z0 = rng.standard_normal((n_samples, Q.shape[0])) @ _psd_sqrt(Q)
+    ZT, cT = reduced_flow(Q, b, Z0, steps)
+    return ZT, cT, np.linalg.pinv(Q)
+
+
 def generated_projection(Omega, Q, b, t_train, directions, n_samples, steps=100, seed=0):
     """Samples of the projections E^T x of generated data, eq. (D10).
 
@@ -691,14 +704,9 @@ def generated_projection(Omega, Q, b, t_train, directions, n_samples, steps=100,
         )
     if np.abs(Dm.T @ Dm - np.eye(Dm.shape[1])).max() > 1e-8:
         raise ConfigError("directions", "non-orthonormal columns", "columns must be orthonormal")
-    n_samples = check_int("n_samples", n_samples, 1)
-    steps = check_int("steps", steps, 2)
     rng = np.random.default_rng(seed)
-    r = Q.shape[0]
-    Z0 = rng.standard_normal((n_samples, r)) @ _psd_sqrt(Q)
-    ZT, cT = reduced_flow(Q, b, Z0, steps)
+    ZT, cT, Qinv = _reduced_generation(Q, b, n_samples, steps, rng)
     G = Dm.T @ Omega.T  # (m, r)
-    Qinv = np.linalg.pinv(Q)
     mean_part = ZT @ Qinv.T @ G.T
     cov_bulk = np.eye(Dm.shape[1]) - G @ Qinv @ G.T
     noise = rng.standard_normal((n_samples, Dm.shape[1])) @ _psd_sqrt(cov_bulk)
@@ -742,14 +750,10 @@ def generated_law(Omega, Q, b, n_samples: int, steps: int = 100, seed: int = 0):
         As :func:`generated_projection`.
     """
     Omega, Q, b = _check_state(Omega, Q, b)
-    n_samples = check_int("n_samples", n_samples, 1)
-    steps = check_int("steps", steps, 2)
     r, k = Omega.shape
     rng = np.random.default_rng(seed)
-    Z0 = rng.standard_normal((n_samples, r)) @ _psd_sqrt(Q)
-    ZT, cT = reduced_flow(Q, b, Z0, steps)
+    ZT, cT, Qinv = _reduced_generation(Q, b, n_samples, steps, rng)
     Ot = np.hstack([Omega, _psd_sqrt(Q - Omega @ Omega.T)])  # (r, k + r)
-    Qinv = np.linalg.pinv(Q)
     cov = np.eye(k + r) - Ot.T @ Qinv @ Ot
     y = ZT @ Qinv.T @ Ot + cT * rng.standard_normal((n_samples, k + r)) @ _psd_sqrt(cov)
     return y, cT, Ot

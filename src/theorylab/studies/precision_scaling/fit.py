@@ -204,6 +204,21 @@ def _chinchilla_terms(theta, lnN, lnD, tied: bool, e_fixed):
     return t
 
 
+def _loss_fit(params, names, boot, level, L, pred, method, law) -> FitResult:
+    """FitResult of a fit to losses ``L`` (n,) with predictions ``pred`` (n,)."""
+    return FitResult(
+        params=params,
+        ci=_ci(boot, names, level) if boot.size else {},
+        r2=r_squared(L, pred),
+        r2_log=r_squared(np.log(L), np.log(pred)),
+        rmse=float(np.sqrt(np.mean((L - pred) ** 2))),
+        n=int(L.size),
+        method=method,
+        law=law,
+        boot=boot,
+    )
+
+
 @single_threaded_blas
 def fit_scaling_law(
     N,
@@ -313,16 +328,15 @@ def fit_scaling_law(
     params = dict(zip(names, map(float, vals), strict=True))
     law = th.LawParams(**params, source="fit_scaling_law")
     pred = th.loss(N, D, params=law)
-    return FitResult(
-        params=params,
-        ci=_ci(boot, names, level) if boot.size else {},
-        r2=r_squared(L, pred),
-        r2_log=r_squared(lnL, np.log(pred)),
-        rmse=float(np.sqrt(np.mean((L - pred) ** 2))),
-        n=int(N.size),
-        method="Huber(log L), multi-start L-BFGS-B" + (", alpha=beta" if tied else ""),
-        law=law,
-        boot=boot,
+    return _loss_fit(
+        params,
+        names,
+        boot,
+        level,
+        L,
+        pred,
+        "Huber(log L), multi-start L-BFGS-B" + (", alpha=beta" if tied else ""),
+        law,
     )
 
 
@@ -404,16 +418,15 @@ def fit_size_law(
         source="fit_size_law (one token budget)",
     )
     pred = th.loss(N, 1.0, params=law)
-    return FitResult(
-        params=params,
-        ci=_ci(boot, names, level) if boot.size else {},
-        r2=r_squared(L, pred),
-        r2_log=r_squared(lnL, np.log(pred)),
-        rmse=float(np.sqrt(np.mean((L - pred) ** 2))),
-        n=int(N.size),
-        method="Huber(log L) of A N^-alpha + C, multi-start L-BFGS-B",
-        law=law,
-        boot=boot,
+    return _loss_fit(
+        params,
+        names,
+        boot,
+        level,
+        L,
+        pred,
+        "Huber(log L) of A N^-alpha + C, multi-start L-BFGS-B",
+        law,
     )
 
 
@@ -593,16 +606,15 @@ def fit_precision(
         Pkv if 2 in fams else None,
         params=law,
     )
-    return FitResult(
-        params=params,
-        ci=_ci(boot, names, level) if boot.size else {},
-        r2=r_squared(L, pred),
-        r2_log=r_squared(lnL, np.log(pred)),
-        rmse=float(np.sqrt(np.mean((L - pred) ** 2))),
-        n=n,
-        method="Huber(log L), multi-start L-BFGS-B, " + ("joint" if joint else "baseline frozen"),
-        law=law,
-        boot=boot,
+    return _loss_fit(
+        params,
+        names,
+        boot,
+        level,
+        L,
+        pred,
+        "Huber(log L), multi-start L-BFGS-B, " + ("joint" if joint else "baseline frozen"),
+        law,
     )
 
 

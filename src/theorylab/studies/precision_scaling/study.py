@@ -227,19 +227,19 @@ def _expected_cells(cfg: Config) -> set[tuple]:
     cells = set()
     for d in cfg.d_models:
         for S in cfg.ptq_steps:
-            cells.add(("ptq", d, S, HP, HP, HP, "none", np.nan))
+            cells.add(("ptq", d, S, HP, HP, HP, "none", _NO_POST))
             for m in cfg.ptq_methods:
                 for P in cfg.ptq_bits:
                     cells.add(("ptq", d, S, HP, HP, HP, m, float(P)))
     for arm in sim.qat_arms(cfg):
-        cells.add(("qat", cfg.qat_d_model, cfg.qat_steps, *arm, "none", np.nan))
+        cells.add(("qat", cfg.qat_d_model, cfg.qat_steps, *arm, "none", _NO_POST))
         if arm[1] == HP and arm[2] == HP:
             for P in cfg.unified_post_bits:
                 cells.add(("qat", cfg.qat_d_model, cfg.qat_steps, *arm, "rtn", float(P)))
     return cells
 
 
-_KEY = ["experiment", "d_model", "steps", "P_w", "P_a", "P_kv", "method", "P_post"]
+_NO_POST = "nan"  # P_post of a run without post-train quantization (NaN in the table)
 
 
 def _key(r) -> tuple:
@@ -252,7 +252,7 @@ def _key(r) -> tuple:
         float(r.P_a),
         float(r.P_kv),
         r.method,
-        np.nan if np.isnan(p) else p,
+        _NO_POST if np.isnan(p) else p,
     )
 
 
@@ -268,23 +268,13 @@ def committed_rows(cfg: Config, seed: int) -> pd.DataFrame:
     df = df[df["seed"] == seed].drop(columns="seed")
     want = _expected_cells(cfg)
     keys = [_key(r) for r in df.itertuples()]
-    have = {
-        k if not (isinstance(k[-1], float) and np.isnan(k[-1])) else (*k[:-1], "nan") for k in keys
-    }
-    norm = {
-        k if not (isinstance(k[-1], float) and np.isnan(k[-1])) else (*k[:-1], "nan") for k in want
-    }
-    missing = norm - have
+    missing = want - set(keys)
     if missing:
         raise DataError(
             f"the committed run table lacks {len(missing)} run(s) of this config's grid "
             f"(e.g. {sorted(map(str, missing))[0]}); use --preset train to train them"
         )
-    sel = [
-        (k if not (isinstance(k[-1], float) and np.isnan(k[-1])) else (*k[:-1], "nan")) in norm
-        for k in keys
-    ]
-    df = df[np.array(sel, dtype=bool)]
+    df = df[np.array([k in want for k in keys], dtype=bool)]
     bad = df[
         (df.D != df.steps * cfg.batch * cfg.seq_len)
         | (df.n_layers != cfg.n_layers)
@@ -485,28 +475,13 @@ def fit_table(cfg: Config, sims: pd.DataFrame) -> pd.DataFrame:
     laws = [(k, F[k]) for k in _FIT_LAWS if k in F]
     for store, label in (("ptq", "nls"), ("ptq_ols", "ols")):
         laws += [(f"ptq_{label}_{m}", r) for m, r in sorted(F[store].items())]
-    rows = []
-    for name, r in laws:
-        for q, v in r.params.items():
-            lo, hi = r.ci.get(q, (np.nan, np.nan))
-            rows.append((q, name, float(v), lo, hi, r.r2, r.r2_log, float(r.n), r.method))
-    out = pd.DataFrame(
-        rows,
-        columns=[
-            "quantity",
-            "setting",
-            "value",
-            "ci_low",
-            "ci_high",
-            "r2",
-            "r2_log",
-            "n",
-            "method",
-        ],
-    )
-    out.insert(0, "experiment", "fit")
-    out.insert(3, "x", np.nan)
-    return out[cols]
+    rows = [
+        ("fit", q, name, np.nan, float(v), *r.ci.get(q, (np.nan, np.nan)),
+         r.r2, r.r2_log, float(r.n), r.method)
+        for name, r in laws
+        for q, v in r.params.items()
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=cols)
 
 
 def _vector_check(theory: pd.DataFrame) -> Check:

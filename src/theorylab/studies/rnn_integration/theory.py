@@ -63,33 +63,18 @@ __all__ = [
 # argument checks
 
 
-def _scalar(name: str, value) -> float:
-    """``float(value)``, or a ConfigError naming ``name`` when it is not a real number."""
-    if isinstance(value, complex) or np.iscomplexobj(value):
-        raise ConfigError(name, value, "must be a real number")
-    try:
-        return float(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(name, value, "must be a real number") from exc
-
-
 def _check_c_star(c_star) -> float:
-    c = _scalar("c_star", c_star)
-    if not np.isfinite(c) or c <= 0:
-        raise ConfigError(
-            "c_star",
-            c_star,
-            "must be > 0: the stationary loss 1/2 int (f - f*)^2 diverges for a target "
-            "exp(-c* tau) with c* <= 0 (perfect integration needs a finite-horizon loss)",
-        )
-    return c
+    return check_scalar(
+        "c_star",
+        c_star,
+        "must be > 0: the stationary loss 1/2 int (f - f*)^2 diverges for a target "
+        "exp(-c* tau) with c* <= 0 (perfect integration needs a finite-horizon loss)",
+        lambda c: c > 0,
+    )
 
 
 def _check_omega(omega_star) -> float:
-    w = _scalar("omega_star", omega_star)
-    if not np.isfinite(w) or w < 0:
-        raise ConfigError("omega_star", omega_star, "must be finite and >= 0")
-    return w
+    return check_scalar("omega_star", omega_star, "must be finite and >= 0", lambda w: w >= 0)
 
 
 def _check_positive(name: str, value) -> float:
@@ -104,15 +89,13 @@ def _check_times(t) -> np.ndarray:
 
 
 def _check_sigma(sigma) -> float:
-    s = _scalar("sigma", sigma)
-    if not np.isfinite(s) or s <= 0 or s >= 1:
-        raise ConfigError(
-            "sigma",
-            sigma,
-            "must be in (0, 1): the bulk of W0 = sigma J fills |z| <= sigma, and W0 - I is "
-            "Hurwitz only for sigma < 1",
-        )
-    return s
+    return check_scalar(
+        "sigma",
+        sigma,
+        "must be in (0, 1): the bulk of W0 = sigma J fills |z| <= sigma, and W0 - I is "
+        "Hurwitz only for sigma < 1",
+        lambda s: 0 < s < 1,
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -406,8 +389,7 @@ def reduced_dynamics(
     """
     a0 = _check_positive("a0", a0)
     t = _check_times(t)
-    if not np.isfinite(_scalar("theta", theta)):
-        raise ConfigError("theta", theta, "must be a finite angle (radians)")
+    check_scalar("theta", theta, "must be a finite angle (radians)")
     tA, tB, tC = target_system(c_star, omega_star)
     y0 = np.zeros(8)
     y0[0] = a0
