@@ -70,10 +70,11 @@ def _progress() -> Progress:
 def _checks_table(result: RunResult) -> Table:
     s = result.summary
     table = Table(title=f"{s['study']} ({s['preset']}): {'PASSED' if result.passed else 'FAILED'}")
-    for col in ("check", "kind", "value", "op", "threshold", "pass"):
+    for col in ("experiment", "check", "kind", "value", "op", "threshold", "pass"):
         table.add_column(col)
     for c in result.checks:
         table.add_row(
+            c.experiment,
             c.name,
             c.kind,
             f"{c.value:.4g}",
@@ -88,10 +89,11 @@ def _run_one(study: str, **kw) -> RunResult:
     # validate everything cheap before any progress bar or work starts
     s = get_study(study)
     resolve_config(s, kw.get("preset", "quick"), kw.get("overrides"))
+    s.select(kw.get("only"))
     resolve_seeds(s, kw.get("preset", "quick"), kw.get("seeds"))
     check_executor(kw.get("executor", "serial"), kw.get("workers"))
     with _progress() as progress:
-        task = progress.add_task(f"{study}: simulating seeds", total=None)
+        task = progress.add_task(f"{study}: simulating (experiment, seed)", total=None)
 
         def on_seed(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
@@ -119,16 +121,20 @@ def show(study: Annotated[str, typer.Argument(help="study id")]) -> None:
         out_console.print(
             escape(f"paper: {s.paper.title} ({s.paper.authors}; {s.paper.url})"), soft_wrap=True
         )
-        table = Table(title="config fields")
-        for col in ("field", "type", "default", "allowed", "meaning"):
-            table.add_column(col, overflow="fold")
-        for f in s.config.fields_info():
-            doc = f.doc + (f" [{f.unit}]" if f.unit else "")
-            table.add_row(*(escape(str(v)) for v in (f.name, f.type, f.default, f.allowed, doc)))
-        out_console.print(table)
-        default = s.config()
-        for name, cfg in s.presets.items():
-            diff = {k: v for k, v in cfg.to_dict().items() if v != default.to_dict()[k]}
+        default = s.default_config()
+        info = {f.name: f for f in default.fields_info()}
+        shared = default.shared.field_names()
+        if shared:
+            out_console.print(_fields_table("study-level fields", [info[n] for n in shared]))
+        for e in s.experiments:
+            names = [n for n in info if n.startswith(e.name + ".")]
+            title = f"experiment {e.name}: {e.doc}"
+            if e.check_names:
+                title += f" (checks: {', '.join(e.check_names)})"
+            out_console.print(_fields_table(title, [info[n] for n in names]))
+        flat = default.to_dict()
+        for name, over in s.presets.items():
+            diff = {k: v for k, v in s.preset(name).to_dict().items() if v != flat[k]}
             changes = ", ".join(f"{k}={v}" for k, v in diff.items()) or "the defaults"
             out_console.print(
                 f"preset [bold]{name}[/bold] (seeds {s.default_seeds(name)}): {escape(changes)}",
@@ -136,12 +142,30 @@ def show(study: Annotated[str, typer.Argument(help="study id")]) -> None:
             )
 
 
+def _fields_table(title: str, fields) -> Table:
+    table = Table(title=escape(title), title_justify="left")
+    for col in ("field", "type", "default", "allowed", "meaning"):
+        table.add_column(col, overflow="fold")
+    for f in fields:
+        doc = f.doc + (f" [{f.unit}]" if f.unit else "")
+        table.add_row(*(escape(str(v)) for v in (f.name, f.type, f.default, f.allowed, doc)))
+    if not fields:
+        table.add_row("(none)", "", "", "", "")
+    return table
+
+
 @app.command()
 def run(
     study: Annotated[str, typer.Argument(help="study id (see `theorylab list`)")],
     preset: Annotated[str, typer.Option(help="preset: quick or full")] = "quick",
     set_: Annotated[
-        list[str] | None, typer.Option("--set", help="override a config field: field=value")
+        list[str] | None,
+        typer.Option(
+            "--set", help="override a field: EXPERIMENT.FIELD=value, or FIELD=value (study-level)"
+        ),
+    ] = None,
+    only: Annotated[
+        str | None, typer.Option(help="run only these experiments (comma-separated)")
     ] = None,
     seeds: Annotated[int | None, typer.Option(help="number of seeds (default: preset's)")] = None,
     out: Annotated[Path, typer.Option(help="output root; writes OUT/STUDY/")] = Path("runs"),
@@ -156,6 +180,7 @@ def run(
             study,
             preset=preset,
             overrides=overrides,
+            only=only,
             seeds=seeds,
             out=out,
             executor=executor,

@@ -13,9 +13,7 @@ import numpy as np
 import pandas as pd
 
 
-def mean_se(
-    df: pd.DataFrame, by: Sequence[str], value: str, seed_col: str = "seed"
-) -> pd.DataFrame:
+def mean_se(df: pd.DataFrame, by: Sequence[str], value: str) -> pd.DataFrame:
     """Mean, standard error and count of ``value`` over seeds, grouped by ``by``.
 
     Parameters
@@ -25,10 +23,7 @@ def mean_se(
     by : sequence of str
         Columns identifying a point.
     value : str
-        Column to aggregate.
-    seed_col : str
-        Unused except for documentation: rows sharing ``by`` are treated as
-        independent seeds.
+        Column to aggregate; rows sharing ``by`` are independent seeds.
 
     Returns
     -------
@@ -71,7 +66,7 @@ def se_multiplier(n, n_se: float = 3.0) -> np.ndarray:
     A standard error estimated from n samples is itself uncertain; the
     interval mean +- c SE has the coverage of +-n_se sigma (99.73 % for 3) when
     c is the Student-t quantile with n - 1 degrees of freedom:
-    c = t_{n-1}^-1(Phi(n_se)).  For n = 8 seeds and n_se = 3, c = 4.8; c -> n_se
+    c = t_{n-1}^-1(Phi(n_se)).  For n = 8 seeds and n_se = 3, c = 4.53; c -> n_se
     as n grows.
 
     Parameters
@@ -117,11 +112,6 @@ def agreement_ratio(theory, mean, se, n_se: float = 3.0, rel: float = 0.0, n=Non
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.abs(m - t) / tol
     return np.where((tol == 0) & (m == t), 0.0, ratio)
-
-
-def within_ci_fraction(theory, mean, se, n_se: float = 3.0, rel: float = 0.0) -> float:
-    """Fraction of points with :func:`agreement_ratio` <= 1."""
-    return float(np.mean(agreement_ratio(theory, mean, se, n_se, rel) <= 1.0))
 
 
 @dataclass(frozen=True)

@@ -360,3 +360,167 @@ def parse_assignments(items: Iterable[str], option: str = "--set") -> dict[str, 
             raise ConfigError(option, item, "expected field=value")
         out[key] = value
     return out
+
+
+def _prefixed(exc: ConfigError, prefix: str, own: set[str]) -> ConfigError:
+    """``exc`` naming ``prefix.FIELD`` when it names one of the experiment's own fields."""
+    if exc.field in own:
+        return ConfigError(f"{prefix}.{exc.field}", exc.value, exc.allowed)
+    return exc
+
+
+@dataclass(frozen=True)
+class ComposedConfig:
+    """A study's configuration: the shared fields plus every experiment's parameters.
+
+    Field names are flat: shared fields by their name (``alpha``), an
+    experiment's own fields as ``EXPERIMENT.FIELD`` (``scaling.Ms``).  It
+    offers the same interface as :class:`StudyConfig` (``validate``,
+    ``with_overrides``, ``to_dict``, ``fingerprint``, ``fields_info``), so
+    runs, sweeps and the command line treat it like one config.
+
+    Attributes
+    ----------
+    shared : StudyConfig
+        The study-level fields.
+    experiments : tuple of (str, StudyConfig)
+        Each experiment's parameters, in the study's order, with the shared
+        values injected into the fields they inherit.
+    """
+
+    shared: StudyConfig
+    experiments: tuple[tuple[str, StudyConfig], ...]
+
+    # -- access --------------------------------------------------------
+    def __getitem__(self, experiment: str) -> StudyConfig:
+        for name, p in self.experiments:
+            if name == experiment:
+                return p
+        raise KeyError(experiment)
+
+    @property
+    def names(self) -> list[str]:
+        """Experiment names, in order."""
+        return [n for n, _ in self.experiments]
+
+    def _shared_names(self) -> set[str]:
+        return set(self.shared.field_names())
+
+    def _own(self, p: StudyConfig) -> list[str]:
+        shared = self._shared_names()
+        return [
+            f for f in p.field_names() if f not in shared or not isinstance(p, type(self.shared))
+        ]
+
+    def field_names(self) -> list[str]:
+        """Every field: shared ones bare, experiment ones as ``EXPERIMENT.FIELD``."""
+        out = list(self.shared.field_names())
+        for name, p in self.experiments:
+            out += [f"{name}.{f}" for f in self._own(p)]
+        return out
+
+    def _locate(self, key: str) -> tuple[StudyConfig, str, str | None]:
+        """(config object, field, experiment or None) for a flat field name."""
+        if "." in key:
+            exp, _, fld = key.partition(".")
+            if exp not in self.names:
+                raise ConfigError(
+                    key, "", "unknown experiment; experiments: " + ", ".join(self.names)
+                )
+            p = self[exp]
+            own = self._own(p)
+            if fld not in own:
+                if fld in self._shared_names():
+                    raise ConfigError(key, "", f"{fld} is a study-level field: set it as {fld}=...")
+                raise ConfigError(
+                    key, "", f"unknown field; fields of {exp}: " + (", ".join(own) or "none")
+                )
+            return p, fld, exp
+        if key in self._shared_names():
+            return self.shared, key, None
+        hits = [f"{n}.{key}" for n, p in self.experiments if key in self._own(p)]
+        hint = f" (did you mean {' or '.join(hits)}?)" if hits else ""
+        raise ConfigError(key, "", "unknown field" + hint + "; see `theorylab show STUDY`")
+
+    def get(self, key: str) -> Any:
+        """The value of a flat field name."""
+        obj, fld, _ = self._locate(key)
+        return getattr(obj, fld)
+
+    def annotation(self, key: str) -> Any:
+        """The type annotation of a flat field name (for coercion)."""
+        obj, fld, _ = self._locate(key)
+        return obj._hints()[fld]
+
+    def fields_info(self) -> list[FieldInfo]:
+        """One :class:`FieldInfo` per flat field."""
+        out = list(self.shared.fields_info())
+        for name, p in self.experiments:
+            own = set(self._own(p))
+            out += [
+                dataclasses.replace(f, name=f"{name}.{f.name}")
+                for f in p.fields_info()
+                if f.name in own
+            ]
+        return out
+
+    # -- validation ----------------------------------------------------
+    def _inject(self) -> ComposedConfig:
+        """Copy the shared values into every experiment that inherits them."""
+        vals = {f: getattr(self.shared, f) for f in self.shared.field_names()}
+        exps = []
+        for name, p in self.experiments:
+            if isinstance(p, type(self.shared)) and vals:
+                p = dataclasses.replace(p, **vals)
+            exps.append((name, p))
+        return ComposedConfig(self.shared, tuple(exps))
+
+    def validate(self) -> ComposedConfig:
+        """Validate the shared fields, then every experiment (errors name ``EXPERIMENT.FIELD``)."""
+        self.shared.validate()
+        for name, p in self.experiments:
+            try:
+                p.validate()
+            except ConfigError as exc:
+                raise _prefixed(exc, name, set(self._own(p))) from None
+        return self
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> ComposedConfig:
+        """A validated copy with flat fields replaced (strings coerced as for ``--set``)."""
+        shared: dict[str, Any] = {}
+        per: dict[str, dict[str, Any]] = {}
+        for key, raw in overrides.items():
+            try:
+                obj, fld, exp = self._locate(key)
+            except ConfigError as exc:
+                raise ConfigError(exc.field, raw, exc.allowed) from None
+            try:
+                value = coerce_field(fld, obj._hints()[fld], raw)
+            except ConfigError as exc:
+                raise ConfigError(key, exc.value, exc.allowed) from None
+            (shared if exp is None else per.setdefault(exp, {}))[fld] = value
+        new = ComposedConfig(
+            dataclasses.replace(self.shared, **shared),
+            tuple((n, dataclasses.replace(p, **per.get(n, {}))) for n, p in self.experiments),
+        )._inject()
+        return new.validate()
+
+    # -- serialisation -------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Flat plain-JSON dictionary (tuples become lists)."""
+        out = self.shared.to_dict()
+        for name, p in self.experiments:
+            d = p.to_dict()
+            out.update({f"{name}.{f}": d[f] for f in self._own(p)})
+        return out
+
+    def fingerprint(self, seeds: Iterable[int] = (), experiment: str | None = None) -> str:
+        """Stable short hash of the resolved config (or one experiment's part) and seeds."""
+        if experiment is None:
+            cfg = self.to_dict()
+        else:
+            p = self[experiment]
+            cfg = {"shared": self.shared.to_dict(), experiment: p.to_dict()}
+        payload = {"config": cfg, "seeds": list(seeds), "experiment": experiment}
+        blob = json.dumps(payload, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]

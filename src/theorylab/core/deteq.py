@@ -377,3 +377,80 @@ def kappa_on_path(
             residual=float(abs(out[i].imag)),
         )
     return out
+
+
+def rf_errors_at_kappa(eigs, power, kappa, P, N, K, noise):
+    """Test errors of random-feature ridge ensembles at a given renormalised ridge.
+
+    The deterministic equivalents of Ruben, Tong, Chaudhry and Pehlevan
+    (arXiv 2412.05418, the ensemble error of their Section 3; derivation in
+    ``docs/rf_ensembles.md``)::
+
+        E_inf = (kappa^2 T2 + noise) / (1 - df2/P)
+        rho   = (N - df1)/(N - df2),  gamma1 = (df1 - rho (df1 - df2))/P
+        E_1   = (rho kappa^2 T2 + (1 - rho) kappa T1 + noise) / (1 - gamma1)
+        E_K   = E_inf + (E_1 - E_inf)/K
+
+    Parameters
+    ----------
+    eigs, power : numpy.ndarray, shape (D,)
+        Kernel eigenvalues and the target's power per mode (validated by the caller).
+    kappa, P, N, K, noise : numpy.ndarray, shape (n,)
+        Flat arrays of equal length; P and N may be inf.
+
+    Returns
+    -------
+    (E_K, E_inf, E_1 - E_inf) : tuple of numpy.ndarray, shape (n,)
+        ``inf`` where the theory diverges.
+    """
+    f = spectral_sums(eigs, power, kappa, "12TS")
+    df1, df2, T1, T2 = f["1"], f["2"], f["T"], f["S"]
+    iP, iN = inv(P), inv(N)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e_inf = (kappa**2 * T2 + noise) / (1.0 - df2 * iP)
+        rho = (1.0 - df1 * iN) / (1.0 - df2 * iN)  # (N - df1)/(N - df2)
+        rho = np.where(iN == 0, 1.0, rho)
+        gamma1 = (df1 - rho * (df1 - df2)) * iP
+        e1 = (rho * kappa**2 * T2 + (1.0 - rho) * kappa * T1 + noise) / (1.0 - gamma1)
+    e1 = np.where(np.isfinite(e1) & (e1 >= 0), e1, np.inf)
+    e_inf = np.where(np.isfinite(e_inf) & (e_inf >= 0), e_inf, np.inf)
+    with np.errstate(invalid="ignore"):
+        var = e1 - e_inf
+        err = e_inf + var / K
+    var = np.where(np.isinf(e1), np.inf, var)
+    err = np.where(np.isinf(e1) | np.isinf(e_inf), np.inf, err)
+    return err, e_inf, var
+
+
+def rf_error(eigs, target_power, P, N, ridge, noise=0.0) -> np.ndarray:
+    """Expected test MSE of one random-feature ridge model (deterministic equivalent).
+
+    E_1 of :func:`rf_errors_at_kappa` at the kappa of
+    kappa (1 - df1/P)(1 - df1/N) = ridge (Ruben et al., arXiv 2412.05418);
+    ``P = inf, ridge = 0`` is the random-feature approximation floor.
+
+    Parameters
+    ----------
+    eigs, target_power : array_like, shape (D,)
+    P, N, ridge, noise : array_like
+        Broadcast together; P, N > 0 (inf allowed), per-sample ridge >= 0,
+        label-noise variance >= 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        E_1 with the broadcast shape.
+    """
+    eigs, power = check_spectrum(eigs, target_power)
+    noise = check_array("noise", noise, nonnegative=True)
+    P, N, ridge, noise = np.broadcast_arrays(
+        check_count("P", P),
+        check_count("N", N),
+        check_array("ridge", ridge, nonnegative=True),
+        noise,
+    )
+    kappa = renormalized_ridge(eigs, ridge, P, N).ravel()
+    _, e_inf, var = rf_errors_at_kappa(
+        eigs, power, kappa, P.ravel(), N.ravel(), np.ones(kappa.size), noise.ravel()
+    )
+    return (e_inf + var).reshape(P.shape)

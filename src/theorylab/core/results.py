@@ -57,6 +57,8 @@ class Check:
         The verdict (a NaN value never passes).
     detail : str
         One sentence saying what was measured.
+    experiment : str
+        The experiment that declared the check ("" outside a study run).
     """
 
     name: str
@@ -66,6 +68,7 @@ class Check:
     op: str
     passed: bool
     detail: str = ""
+    experiment: str = ""
 
     @classmethod
     def evaluate(
@@ -76,6 +79,7 @@ class Check:
         threshold: float,
         op: str = "<=",
         detail: str = "",
+        experiment: str = "",
     ) -> Check:
         """Build a check, computing ``passed = value op threshold``."""
         if op not in _OPS:
@@ -84,7 +88,7 @@ class Check:
             raise ValueError(f"kind must be 'agreement' or 'claim', got {kind!r}")
         value = float(value)
         passed = (not math.isnan(value)) and bool(_OPS[op](value, float(threshold)))
-        return cls(name, kind, value, float(threshold), op, passed, detail)
+        return cls(name, kind, value, float(threshold), op, passed, detail, experiment)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -2,27 +2,32 @@
 
 :func:`run_study` writes ``OUT/<study>/`` as the study contract says
 (``summary.json``, ``theory.parquet``, ``simulation.parquet``,
-``figures/*.png|svg``).  Each seed's simulation table is saved under
-``OUT/<study>/.partial/<fingerprint>/`` as soon as it is computed, so an
-interrupted run resumes where it stopped; the folder is removed when the run
-completes.
+``figures/*.png|svg``).  A run is a set of (experiment, seed) simulation
+tasks; each task's table is saved under
+``OUT/<study>/.partial/<experiment>-<fingerprint>/`` as soon as it is
+computed, so an interrupted run resumes where it stopped; the folder is
+removed when the run completes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import platform
 import shutil
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .config import StudyConfig
+from .checks import evaluate_checks
+from .config import ComposedConfig
 from .errors import ConfigError
 from .executors import check_executor, map_unordered
 from .registry import get_study
@@ -36,17 +41,40 @@ from .results import (
     atomic_write_json,
     atomic_write_parquet,
 )
+from .experiment import Experiment, Seed
 from .study import Study
 
+MAX_SEEDS = 10_000
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class RunResult:
-    """What :func:`run_study` returns."""
+    """What :func:`run_study` returns.
+
+    Attributes
+    ----------
+    study : str
+    out_dir : pathlib.Path
+    summary : dict
+        The contents of ``summary.json``.
+    checks : list of Check
+    theory, simulation : pandas.DataFrame
+        The run's tables (as written to ``theory.parquet`` / ``simulation.parquet``).
+    """
 
     study: str
     out_dir: Path
     summary: dict[str, Any]
     checks: list[Check]
+    theory: pd.DataFrame = field(default_factory=pd.DataFrame)
+    simulation: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def __repr__(self) -> str:
+        n_ok = sum(c.passed for c in self.checks)
+        return (
+            f"RunResult(study={self.study!r}, passed={self.passed}, "
+            f"checks={n_ok}/{len(self.checks)} passed, out_dir='{self.out_dir}')"
+        )
 
     @property
     def passed(self) -> bool:
@@ -66,35 +94,111 @@ def versions() -> dict[str, str]:
 
 def resolve_config(
     study: Study, preset: str = "quick", overrides: Mapping[str, Any] | None = None
-) -> StudyConfig:
-    """The preset with ``overrides`` applied (coerced and validated)."""
+) -> ComposedConfig:
+    """The preset with ``overrides`` (flat field names) applied, coerced and validated."""
     cfg = study.preset(preset)
-    return cfg.with_overrides(overrides or {})
+    return cfg.with_overrides(overrides or {}) if overrides else cfg
 
 
 def resolve_seeds(study: Study, preset: str, seeds: int | Sequence[int] | None) -> list[int]:
     """Seed list: the preset's default count, a count ``n`` (0..n-1), or an explicit list."""
     if seeds is None:
         return list(range(study.default_seeds(preset)))
+    if isinstance(seeds, bool):
+        raise ConfigError("seeds", seeds, "must be a positive integer or a list of seeds")
     if isinstance(seeds, int):
-        if seeds < 1:
-            raise ConfigError("seeds", seeds, "must be >= 1")
+        if not 1 <= seeds <= MAX_SEEDS:
+            raise ConfigError("seeds", seeds, f"must be between 1 and {MAX_SEEDS}")
         return list(range(seeds))
-    out = [int(s) for s in seeds]
-    if not out or len(set(out)) != len(out) or min(out) < 0:
-        raise ConfigError("seeds", seeds, "must be distinct non-negative integers")
+    try:
+        out = [int(s) for s in seeds]
+    except (TypeError, ValueError):
+        raise ConfigError("seeds", seeds, "must be distinct non-negative integers") from None
+    if not out or len(set(out)) != len(out) or min(out) < 0 or max(out) >= 2**32:
+        raise ConfigError("seeds", seeds, "must be distinct integers in [0, 2^32)")
     return out
 
 
-def simulate_one(study: str | Study, cfg: StudyConfig, seed: int) -> pd.DataFrame:
-    """One seed's simulation table with its ``seed`` column (module-level, picklable)."""
+def simulate_task(
+    study: str | Study, cfg: ComposedConfig, experiment: str, seeds: Sequence[int]
+) -> pd.DataFrame:
+    """One task's simulation table (one seed, or all seeds of a batched experiment).
+
+    Module-level and picklable, so process pools and Dask can run it.
+    """
     study = get_study(study)
-    df = study.simulate(cfg, seed)
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{study.id}.simulate returned {type(df).__name__}, not a DataFrame")
-    df = df.copy()
-    df.insert(0, "seed", seed)
-    return df
+    exp = study.experiment(experiment)
+    streams = [Seed(study.id, experiment, int(s)) for s in seeds]
+    return exp.run_simulation(cfg[experiment], streams)
+
+
+def _concat(frames: list[pd.DataFrame], experiments: list[str], extra: str | None) -> pd.DataFrame:
+    """Stack per-experiment tables with the ``experiment`` column first (and ``seed`` next)."""
+    parts = []
+    for name, df in zip(experiments, frames, strict=True):
+        if df.empty and not len(df.columns):
+            continue
+        df = df.copy()
+        df.insert(0, "experiment", name)
+        if extra and extra in df:
+            df.insert(1, extra, df.pop(extra))
+        parts.append(df)
+    if not parts:
+        return pd.DataFrame({"experiment": pd.Series([], dtype=object)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # all-NA columns of other experiments
+        return pd.concat(parts, ignore_index=True)
+
+
+def _simulate_all(
+    study: Study,
+    cfg: ComposedConfig,
+    exps: list[Experiment],
+    seed_list: list[int],
+    partial: Path,
+    executor: str,
+    workers: int | None,
+    address: str | None,
+    on_task: Callable[[int, int], None] | None,
+) -> dict[str, pd.DataFrame]:
+    """Every (experiment, seed) task through the executor, each kept on disk as it finishes."""
+    tasks: list[tuple[str, tuple[int, ...], Path]] = []
+    for e in exps:
+        if e.simulate is None:
+            continue
+        folder = partial / f"{e.name}-{cfg.fingerprint(seed_list, e.name)}"
+        groups = [tuple(seed_list)] if e.batched else [(s,) for s in seed_list]
+        for g in groups:
+            name = "all_seeds" if e.batched else f"seed_{g[0]}"
+            tasks.append((e.name, g, folder / f"{name}.parquet"))
+    done: dict[int, pd.DataFrame] = {}
+    todo = []
+    for i, (_, _, f) in enumerate(tasks):
+        if f.is_file():
+            try:
+                done[i] = pd.read_parquet(f)
+                continue
+            except Exception:  # corrupt partial file: recompute it
+                f.unlink(missing_ok=True)
+        todo.append(i)
+    if on_task:
+        on_task(len(done), len(tasks))
+    args = [(study, cfg, tasks[i][0], tasks[i][1]) for i in todo]
+    for j, df in map_unordered(
+        simulate_task, args, executor=executor, workers=workers, address=address
+    ):
+        i = todo[j]
+        atomic_write_parquet(tasks[i][2], df)
+        done[i] = df
+        if on_task:
+            on_task(len(done), len(tasks))
+    out: dict[str, list[pd.DataFrame]] = {}
+    for i, (name, _, _) in enumerate(tasks):
+        out.setdefault(name, []).append(done[i])
+    return {
+        name: pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        for name, frames in out.items()
+    }
 
 
 def run_study(
@@ -102,8 +206,9 @@ def run_study(
     *,
     preset: str = "quick",
     overrides: Mapping[str, Any] | None = None,
-    config: StudyConfig | None = None,
+    config: ComposedConfig | None = None,
     seeds: int | Sequence[int] | None = None,
+    only: Sequence[str] | str | None = None,
     out: str | Path = "runs",
     executor: str = "serial",
     workers: int | None = None,
@@ -120,17 +225,21 @@ def run_study(
         Preset name (``"quick"`` or ``"full"``); with ``config`` it only labels
         the summary (the preset the config was derived from).
     overrides : mapping, optional
-        Field overrides, coerced like ``--set field=value``.
-    config : StudyConfig, optional
+        Field overrides with flat names (``"scaling.Ms"``, ``"alpha"``),
+        coerced like ``--set field=value``.
+    config : ComposedConfig, optional
         A complete config (replaces preset + overrides; still validated).
     seeds : int or sequence of int, optional
         Number of seeds or explicit seeds (default: the preset's count).
+    only : str or sequence of str, optional
+        Run only these experiments (and only their checks and figures).
     out : path
         Output root; results go to ``out/<study>/``.
     executor, workers, address
-        Where the per-seed simulations run (see :mod:`theorylab.core.executors`).
+        Where the (experiment, seed) simulation tasks run (see
+        :mod:`theorylab.core.executors`).
     on_seed : callable, optional
-        Called as ``on_seed(done, total)`` after each seed (progress bars).
+        Called as ``on_seed(done, total)`` after each simulation task (progress bars).
 
     Returns
     -------
@@ -140,58 +249,52 @@ def run_study(
     study = get_study(study)
     check_executor(executor, workers)
     if config is not None:
-        if not isinstance(config, study.config):
-            raise ConfigError("config", type(config).__name__, f"must be a {study.config.__name__}")
+        if not isinstance(config, ComposedConfig) or config.names != study.experiment_names:
+            raise ConfigError("config", type(config).__name__, f"must be a config of {study.id}")
         cfg = config.validate()
     else:
         cfg = resolve_config(study, preset, overrides)
+    exps = study.select(only)
+    names = [e.name for e in exps]
     seed_list = resolve_seeds(study, preset, seeds)
     out_dir = Path(out) / study.id
     out_dir.mkdir(parents=True, exist_ok=True)
-    partial = out_dir / ".partial" / cfg.fingerprint(seed_list)
-    partial.mkdir(parents=True, exist_ok=True)
+    partial = out_dir / ".partial"
 
+    timings: dict[str, dict[str, float]] = {}
+    theories = []
     t0 = time.perf_counter()
-    theory_df = study.theory(cfg)
+    for e in exps:
+        t = time.perf_counter()
+        theories.append(e.run_theory(cfg[e.name]))
+        timings[e.name] = {"theory": round(time.perf_counter() - t, 4)}
     t_theory = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    tables: dict[int, pd.DataFrame] = {}
-    todo = []
-    for s in seed_list:
-        f = partial / f"seed_{s}.parquet"
-        if f.is_file():
-            try:
-                tables[s] = pd.read_parquet(f)
-                continue
-            except Exception:  # corrupt partial file: recompute it
-                f.unlink(missing_ok=True)
-        todo.append(s)
-    if on_seed:
-        on_seed(len(tables), len(seed_list))
-    # the Study object travels by reference to its module, so unregistered
-    # studies work in worker processes too
-    tasks = [(study, cfg, s) for s in todo]
-    for i, df in map_unordered(
-        simulate_one, tasks, executor=executor, workers=workers, address=address
-    ):
-        s = todo[i]
-        atomic_write_parquet(partial / f"seed_{s}.parquet", df)
-        tables[s] = df
-        if on_seed:
-            on_seed(len(tables), len(seed_list))
-    sims_df = pd.concat([tables[s] for s in seed_list], ignore_index=True)
+    sims = _simulate_all(study, cfg, exps, seed_list, partial, executor, workers, address, on_seed)
     t_sim = time.perf_counter() - t0
 
-    checks = list(study.checks(cfg, theory_df, sims_df))
-    for c in checks:
-        if not isinstance(c, Check):
-            raise TypeError(f"{study.id}.checks returned {type(c).__name__}, not a Check")
-    figs = study.figures(cfg, theory_df, sims_df)
-    derived = dict(study.derived(cfg, theory_df, sims_df)) if study.derived else {}
-    for name in derived:
-        if name in ("theory", "simulation", "summary") or not name.isidentifier():
-            raise ValueError(f"{study.id}.derived: bad table name {name!r}")
+    checks: list[Check] = []
+    figs: dict[str, Any] = {}
+    derived: dict[str, pd.DataFrame] = {}
+    sim_frames = []
+    for e, th in zip(exps, theories, strict=True):
+        p = cfg[e.name]
+        sm = sims.get(e.name, pd.DataFrame())
+        sim_frames.append(sm)
+        checks += evaluate_checks(e.checks, p, th, sm, e.name)
+        for name, fig in (e.figures(p, th, sm) if e.figures else {}).items():
+            if name in figs:
+                raise ValueError(f"{study.id}: figure name {name!r} used twice")
+            figs[name] = fig
+        for name, df in (e.derived(p, th, sm) if e.derived else {}).items():
+            if name in ("theory", "simulation", "summary") or not name.isidentifier():
+                raise ValueError(f"{study.id}.{e.name}.derived: bad table name {name!r}")
+            if name in derived:
+                raise ValueError(f"{study.id}: derived table {name!r} written twice")
+            derived[name] = df
+    theory_df = _concat(theories, names, None)
+    sims_df = _concat(sim_frames, names, "seed")
 
     atomic_write_parquet(out_dir / THEORY_TABLE, theory_df)
     atomic_write_parquet(out_dir / SIM_TABLE, sims_df)
@@ -210,14 +313,16 @@ def run_study(
         "title": study.title,
         "paper": study.paper.to_dict(),
         "preset": preset,
+        "experiments": names,
         "config": cfg.to_dict(),
-        "fingerprint": cfg.fingerprint(seed_list),
+        "fingerprint": run_fingerprint(cfg, seed_list, names, study),
         "seeds": seed_list,
         "versions": versions(),
         "timings_s": {
             "theory": round(t_theory, 4),
             "simulate": round(t_sim, 4),
             "total": round(time.perf_counter() - t_start, 4),
+            "experiments": timings,
         },
         "checks": [c.to_dict() for c in checks],
         "passed": bool(checks) and all(c.passed for c in checks),
@@ -232,5 +337,22 @@ def run_study(
         },
     }
     atomic_write_json(out_dir / SUMMARY, summary)
-    shutil.rmtree(out_dir / ".partial", ignore_errors=True)
-    return RunResult(study=study.id, out_dir=out_dir, summary=summary, checks=checks)
+    shutil.rmtree(partial, ignore_errors=True)
+    return RunResult(
+        study=study.id,
+        out_dir=out_dir,
+        summary=summary,
+        checks=checks,
+        theory=theory_df,
+        simulation=sims_df,
+    )
+
+
+def run_fingerprint(
+    cfg: ComposedConfig, seeds: Sequence[int], experiments: Sequence[str], study: Study
+) -> str:
+    """The run's fingerprint: the config and seeds, plus the experiment subset when not all."""
+    fp = cfg.fingerprint(seeds)
+    if list(experiments) == study.experiment_names:
+        return fp
+    return hashlib.sha256(json.dumps([fp, list(experiments)]).encode()).hexdigest()[:16]

@@ -1,32 +1,30 @@
 """The study contract: :class:`Study` and :class:`Paper`.
 
-A study is one paper's theory paired with the simulation it predicts::
+A study is a paper plus a tuple of experiments plus presets::
 
     STUDY = Study(
         id="rf_ensembles",
         title="...",
         paper=Paper(title="...", arxiv="2412.05418"),
-        config=Config,                 # frozen StudyConfig subclass
-        presets={"quick": Config(...), "full": Config(...)},
-        theory=theory_table,           # (cfg) -> pd.DataFrame
-        simulate=simulate_table,       # (cfg, seed) -> pd.DataFrame, one seed
-        checks=checks,                 # (cfg, theory_df, sims_df) -> list[Check]
-        figures=figures,               # (cfg, theory_df, sims_df) -> dict[str, Figure]
-        seeds={"quick": 8, "full": 20},
+        shared=Shared,                             # study-level fields (may be NoParams)
+        experiments=(ridge_curve.EXPERIMENT, scaling.EXPERIMENT, ...),
+        presets={"quick": {}, "full": {"scaling.Ms": (64, 128, 256, 512)}},
+        seeds={"quick": 8, "full": 10},
     )
+
+Each experiment (:class:`~theorylab.core.experiment.Experiment`) lives in its
+own module and declares its parameters, theory, simulation, checks and figures.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
-from .config import StudyConfig
+from .config import ComposedConfig, StudyConfig
 from .errors import ConfigError
-from .results import Check
+from .experiment import Experiment, NoParams
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,7 @@ class Paper:
 
 @dataclass(frozen=True)
 class Study:
-    """One study: a paper's theory, its simulation, checks and figures.
+    """One study: a paper plus a tuple of experiments plus presets.
 
     Attributes
     ----------
@@ -63,59 +61,96 @@ class Study:
     title : str
         One-line description.
     paper : Paper
-    config : type[StudyConfig]
-        The frozen config dataclass.
-    presets : mapping of str to StudyConfig
-        Must contain ``"quick"`` (< 60 s on 2 CPU cores) and ``"full"``.
-    theory : callable
-        ``theory(cfg) -> DataFrame``, the tidy theory table.
-    simulate : callable
-        ``simulate(cfg, seed) -> DataFrame`` for one seed; the runner fans
-        seeds out and adds a ``seed`` column.
-    checks : callable
-        ``checks(cfg, theory_df, sims_df) -> list[Check]``.
-    figures : callable
-        ``figures(cfg, theory_df, sims_df) -> dict[str, Figure]``.
+    experiments : tuple of Experiment
+        The study's experiments, each in its own module (see
+        :mod:`theorylab.core.experiment`); names are unique.
+    shared : type[StudyConfig]
+        The study-level parameters (e.g. the spectrum), addressed without a
+        prefix; experiments whose parameter class derives from it read them.
+    presets : mapping of str to mapping
+        ``{"quick": {...}, "full": {...}}``: overrides of the defaults, with
+        flat field names (``"scaling.Ms": (64, 128)``, ``"alpha": 1.2``).
+        ``quick`` runs in <= 30 s on 2 CPU cores.
     seeds : mapping of str to int
         Default number of seeds per preset (seeds are 0, 1, ..., n-1).
-    derived : callable, optional
-        ``derived(cfg, theory_df, sims_df) -> dict[str, DataFrame]``: tables
-        computed from both (e.g. laws fitted to the simulations).  The runner
-        writes each as ``<name>.parquet`` next to the theory and simulation
-        tables and lists it under ``tables`` in ``summary.json``.
     """
 
     id: str
     title: str
     paper: Paper
-    config: type[StudyConfig]
-    presets: Mapping[str, StudyConfig]
-    theory: Callable[[Any], pd.DataFrame]
-    simulate: Callable[[Any, int], pd.DataFrame]
-    checks: Callable[[Any, pd.DataFrame, pd.DataFrame], list[Check]]
-    figures: Callable[[Any, pd.DataFrame, pd.DataFrame], dict[str, Any]]
+    experiments: tuple[Experiment, ...]
+    shared: type[StudyConfig] = NoParams
+    presets: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=lambda: {"quick": {}, "full": {}}
+    )
     seeds: Mapping[str, int] = field(default_factory=lambda: {"quick": 4, "full": 10})
-    derived: Callable[[Any, pd.DataFrame, pd.DataFrame], Mapping[str, pd.DataFrame]] | None = None
 
     def __post_init__(self) -> None:
         for name in ("quick", "full"):
             if name not in self.presets:
                 raise TypeError(f"study {self.id!r} lacks the {name!r} preset")
-        for name, cfg in self.presets.items():
-            if not isinstance(cfg, self.config):
-                raise TypeError(f"preset {name!r} of {self.id!r} is not a {self.config.__name__}")
+        names = [e.name for e in self.experiments]
+        if not names or len(set(names)) != len(names):
+            raise TypeError(f"study {self.id!r}: experiment names must be unique: {names}")
+        checks = [c for e in self.experiments for c in e.check_names]
+        if len(set(checks)) != len(checks):
+            dup = sorted({c for c in checks if checks.count(c) > 1})
+            raise TypeError(f"study {self.id!r}: check names declared twice: {dup}")
 
-    def preset(self, name: str) -> StudyConfig:
-        """The named preset (validated).
+    # -- structure -----------------------------------------------------
+    def experiment(self, name: str) -> Experiment:
+        """The named experiment.
 
         Raises
         ------
         ConfigError
-            If there is no such preset.
+            If there is no such experiment.
+        """
+        for e in self.experiments:
+            if e.name == name:
+                return e
+        raise ConfigError(
+            "only", name, "unknown experiment; experiments: " + ", ".join(self.experiment_names)
+        )
+
+    @property
+    def experiment_names(self) -> list[str]:
+        return [e.name for e in self.experiments]
+
+    def select(self, only: Sequence[str] | str | None = None) -> list[Experiment]:
+        """The experiments named by ``only`` (all when None), in study order."""
+        if only is None:
+            return list(self.experiments)
+        if isinstance(only, str):
+            only = [s.strip() for s in only.split(",") if s.strip()]
+        if not only:
+            raise ConfigError("only", "", "needs at least one experiment name")
+        wanted = {self.experiment(n).name for n in only}
+        return [e for e in self.experiments if e.name in wanted]
+
+    def check_names(self, only: Sequence[str] | str | None = None) -> list[str]:
+        """The declared check names (of the experiments in ``only``), in order."""
+        return [c for e in self.select(only) for c in e.check_names]
+
+    # -- configuration -------------------------------------------------
+    def default_config(self) -> ComposedConfig:
+        """Every field at its declared default (not validated)."""
+        shared = self.shared()
+        return ComposedConfig(
+            shared, tuple((e.name, e.params()) for e in self.experiments)
+        )._inject()
+
+    def preset(self, name: str) -> ComposedConfig:
+        """The named preset, validated.
+
+        Raises
+        ------
+        ConfigError
+            If there is no such preset, or the preset breaks a rule.
         """
         if name not in self.presets:
             raise ConfigError("preset", name, "must be one of " + ", ".join(self.presets))
-        return self.presets[name].validate()
+        return self.default_config().with_overrides(self.presets[name])
 
     def default_seeds(self, preset: str) -> int:
         """Default seed count for a preset."""

@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from .config import StudyConfig, coerce_field
+from .config import ComposedConfig, coerce_field
 from .errors import ConfigError
 from .executors import check_executor, map_unordered
 from .registry import get_study
@@ -51,7 +51,7 @@ class SweepPoint:
 
     index: int
     overrides: dict[str, Any]
-    config: StudyConfig
+    config: ComposedConfig
     key: str
     folder: Path
 
@@ -127,19 +127,20 @@ def expand_grid(
     if not grid:
         raise ConfigError("grid", {}, "needs at least one field=v1,v2,...")
     base_cfg = resolve_config(study, preset, base)
-    hints = type(base_cfg)._hints()
-    known = base_cfg.field_names()
     axes: list[tuple[str, list[Any]]] = []
     for name, values in grid.items():
-        if name not in known:
-            raise ConfigError(
-                name, list(values), "unknown field; known fields: " + ", ".join(known)
-            )
+        try:
+            hint = base_cfg.annotation(name)
+        except ConfigError as exc:
+            raise ConfigError(exc.field, list(values), exc.allowed) from None
         coerced = []
         for v in values:
             if isinstance(v, str) and (";" in v or " " in v.strip()):
                 v = v.replace(" ", ";").replace(";", ",")
-            coerced.append(coerce_field(name, hints[name], v))
+            try:
+                coerced.append(coerce_field(name, hint, v))
+            except ConfigError as exc:
+                raise ConfigError(name, exc.value, exc.allowed) from None
         axes.append((name, coerced))
     points = []
     for i, combo in enumerate(itertools.product(*(vals for _, vals in axes))):
@@ -174,7 +175,9 @@ def _row(point: SweepPoint, study_id: str, summary: dict | None, error: str | No
     return row
 
 
-def run_point(study: Study, cfg: StudyConfig, preset: str, seeds: list[int], folder: str) -> dict:
+def run_point(
+    study: Study, cfg: ComposedConfig, preset: str, seeds: list[int], folder: str
+) -> dict:
     """Run one point into ``folder``; return ``{"summary": ...}`` or ``{"error": ...}``.
 
     Exceptions (other than KeyboardInterrupt) are caught so one failing point

@@ -38,6 +38,7 @@ from theorylab.core.deteq import (
     check_spectrum,
     inv,
     renormalized_ridge,
+    rf_errors_at_kappa,
     ridgeless_kappa,
     spectral_sums,
 )
@@ -112,27 +113,6 @@ class EnsembleTerms:
     kappa: np.ndarray
 
 
-def _errors_at_kappa(eigs, power, kappa, P, N, K, noise):
-    """E_inf, E_1 and E_K at given kappa (flat arrays), spec 3.3."""
-    f = spectral_sums(eigs, power, kappa, "12TS")
-    df1, df2, T1, T2 = f["1"], f["2"], f["T"], f["S"]
-    iP, iN = inv(P), inv(N)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        e_inf = (kappa**2 * T2 + noise) / (1.0 - df2 * iP)
-        rho = (1.0 - df1 * iN) / (1.0 - df2 * iN)  # (N - df1)/(N - df2)
-        rho = np.where(iN == 0, 1.0, rho)
-        gamma1 = (df1 - rho * (df1 - df2)) * iP
-        e1 = (rho * kappa**2 * T2 + (1.0 - rho) * kappa * T1 + noise) / (1.0 - gamma1)
-    e1 = np.where(np.isfinite(e1) & (e1 >= 0), e1, np.inf)
-    e_inf = np.where(np.isfinite(e_inf) & (e_inf >= 0), e_inf, np.inf)
-    with np.errstate(invalid="ignore"):
-        var = e1 - e_inf
-        err = e_inf + var / K
-    var = np.where(np.isinf(e1), np.inf, var)
-    err = np.where(np.isinf(e1) | np.isinf(e_inf), np.inf, err)
-    return err, e_inf, var
-
-
 def ensemble_terms(eigs, target_power, P, N, K, ridge, noise=0.0) -> EnsembleTerms:
     """Test error of a random-feature ridge ensemble with its bias/variance split.
 
@@ -168,7 +148,7 @@ def ensemble_terms(eigs, target_power, P, N, K, ridge, noise=0.0) -> EnsembleTer
     )
     shape = P.shape
     kappa = effective_ridge(eigs, P, N, ridge).ravel()
-    err, bias, var = _errors_at_kappa(
+    err, bias, var = rf_errors_at_kappa(
         eigs, power, kappa, P.ravel(), N.ravel(), K.ravel(), noise.ravel()
     )
     return EnsembleTerms(

@@ -32,13 +32,12 @@ import pandas as pd
 from theorylab.core.compare import agreement_ratio, fit_loglog_slope, mean_se, se_multiplier
 from theorylab.core.config import StudyConfig, param
 from theorylab.core.data import digits_relu_gram
-from theorylab.core.deteq import support_edge
+from theorylab.core.deteq import rf_error, support_edge
 from theorylab.core.errors import ConfigError
 from theorylab.core.plotting import colors, figure, finish, sim_points, theory_line
 from theorylab.core.results import Check
 from theorylab.core.spectra import Spectrum, empirical_spectrum, power_law_spectrum
 from theorylab.core.study import Paper, Study
-from theorylab.studies.rf_ensembles.theory import ensemble_error
 
 from . import simulate as sim
 from . import theory as th
@@ -247,8 +246,8 @@ def theory_table(cfg: Config) -> pd.DataFrame:
             sp.eigs, sp.target_power, N, cfg.rf_lr, cfg.rf_batch, cfg.rf_steps, cfg.rf_noise
         )
         frames.append(_rows("rf", f"N={N}", ts, "test", L[ts]))
-        # RF approximation floor (P = inf, ridgeless): rf_ensembles E_1
-        floor = ensemble_error(sp.eigs, sp.target_power, np.inf, N, 1, 0.0, cfg.rf_noise)
+        # RF approximation floor (P = inf, ridgeless): the single-member RF error
+        floor = rf_error(sp.eigs, sp.target_power, np.inf, N, 0.0, cfg.rf_noise)
         frames.append(_rows("rf", f"N={N}", [cfg.rf_steps], "floor", [float(floor)]))
     # A4 GD
     sp = _power_law(cfg.gd_D, cfg.alpha, cfg.r)
