@@ -133,7 +133,7 @@ def show(study: Annotated[str, typer.Argument(help="study id")]) -> None:
                 title += f" (checks: {', '.join(e.check_names)})"
             out_console.print(_fields_table(title, [info[n] for n in names]))
         flat = default.to_dict()
-        for name, over in s.presets.items():
+        for name in s.presets:
             diff = {k: v for k, v in s.preset(name).to_dict().items() if v != flat[k]}
             changes = ", ".join(f"{k}={v}" for k, v in diff.items()) or "the defaults"
             out_console.print(

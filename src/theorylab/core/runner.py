@@ -30,6 +30,7 @@ from .checks import evaluate_checks
 from .config import ComposedConfig
 from .errors import ConfigError
 from .executors import check_executor, map_unordered
+from .experiment import Experiment, Seed
 from .registry import get_study
 from .results import (
     FIGURES_DIR,
@@ -41,7 +42,6 @@ from .results import (
     atomic_write_json,
     atomic_write_parquet,
 )
-from .experiment import Experiment, Seed
 from .study import Study
 
 MAX_SEEDS = 10_000

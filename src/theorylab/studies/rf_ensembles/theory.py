@@ -233,7 +233,7 @@ def optimal_error(
     s = scale * np.logspace(np.log10(span[0]), np.log10(span[1]), grid)
 
     def err_at(k, idx):
-        return _errors_at_kappa(eigs, power, k, P[idx], N[idx], K[idx], noise[idx])[0]
+        return rf_errors_at_kappa(eigs, power, k, P[idx], N[idx], K[idx], noise[idx])[0]
 
     # coarse grid: (B, grid)
     idx = np.repeat(np.arange(B), grid)

@@ -301,7 +301,7 @@ def _exponents(cfg: Config) -> pd.DataFrame:
         s_f = -fit_loglog_slope(t, F).slope
         # RF approximation floor kappa_0 u(kappa_0), N from 1e2 to 1e3
         N = np.array([1e2, 1e3])
-        fl = ensemble_error(sp.eigs, sp.target_power, np.inf, N, 1, 0.0)
+        fl = rf_error(sp.eigs, sp.target_power, np.inf, N, 0.0)
         s_n = -fit_loglog_slope(N, fl).slope
         label = f"alpha={alpha:g},r={r:g}"
         rows.append(_rows("exponents", label, [0], "forcing_fit", [s_f]))
@@ -777,7 +777,7 @@ def figures(cfg: Config, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         F = [np.sum(sp.target_power * (1 - sp.eigs) ** (2 * tt)) for tt in t]
         axes[0].plot(t, F, color=c, label=f"a={alpha:g}, r={r:g}: t^-{2 * r:g}")
         N = np.logspace(1, 3, 12)
-        fl = ensemble_error(sp.eigs, sp.target_power, np.inf, N, 1, 0.0)
+        fl = rf_error(sp.eigs, sp.target_power, np.inf, N, 0.0)
         axes[1].plot(
             N,
             fl,
