@@ -68,11 +68,36 @@ def test_unknown_option_is_a_usage_error():
 def test_exit_codes_follow_checks(tmp_path, toy_registered):
     ok = invoke("run", "toy", "--out", str(tmp_path), "--seeds", "3")
     assert ok.exit_code == 0, ok.output
-    bad = invoke("run", "toy", "--out", str(tmp_path), "--set", "claim_bound=-9", "--seeds", "3")
+    bad = invoke(
+        "run", "toy", "--out", str(tmp_path), "--set", "mean.claim_bound=-9", "--seeds", "3"
+    )
     assert bad.exit_code == 1
     assert "FAIL" in bad.output
     s = json.loads((tmp_path / "toy" / "summary.json").read_text())
-    assert s["passed"] is False and s["config"]["claim_bound"] == -9.0
+    assert s["passed"] is False and s["config"]["mean.claim_bound"] == -9.0
+
+
+def test_only_and_dotted_set_on_the_toy(tmp_path, toy_registered):
+    r = invoke("run", "toy", "--only", "spread", "--set", "spread.m=50", "--out", str(tmp_path))
+    assert r.exit_code == 0, r.output
+    s = json.loads((tmp_path / "toy" / "summary.json").read_text())
+    assert s["experiments"] == ["spread"] and [c["name"] for c in s["checks"]] == [
+        "variance_agrees"
+    ]
+    assert s["config"]["spread.m"] == 50
+    for args, field in (
+        (("--set", "spread.no_such=1"), "spread.no_such"),
+        (("--set", "spread.m=abc"), "spread.m"),
+        (("--set", "m=3"), "m"),
+        (("--only", "nosuch"), "only"),
+    ):
+        r = invoke("run", "toy", *args, "--out", str(tmp_path / "x"))
+        assert r.exit_code == 2 and r.output.startswith(f"error: {field}="), r.output
+        assert len(r.output.strip().splitlines()) == 1
+    r = invoke("show", "toy")
+    assert r.exit_code == 0
+    for text in ("experiment mean", "experiment spread", "mean.n", "spread.m", "mu"):
+        assert text in r.output
 
 
 def test_reproduce_only_and_report(tmp_path, toy_registered):
@@ -91,7 +116,7 @@ def test_sweep_cli_exit_codes_and_plot(tmp_path, toy_registered):
         "sweep",
         "toy",
         "--grid",
-        "n=20,40",
+        "mean.n=20,40",
         "--grid",
         "mu=0,1",
         "--seeds",
@@ -99,18 +124,25 @@ def test_sweep_cli_exit_codes_and_plot(tmp_path, toy_registered):
         "--out",
         str(tmp_path),
         "--plot",
-        "x=n,y=mean_agrees,hue=mu",
+        "x=mean.n,y=mean_agrees,hue=mu",
     )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "results.parquet").is_file()
-    assert (tmp_path / "figures" / "sweep_mean_agrees_vs_n.png").stat().st_size > 5000
-    bad = invoke("sweep", "toy", "--grid", "n=20,abc", "--out", str(tmp_path / "b"))
-    assert bad.exit_code == 2 and bad.output.startswith("error: n=")
+    assert (tmp_path / "figures" / "sweep_mean_agrees_vs_mean_n.png").stat().st_size > 5000
+    bad = invoke("sweep", "toy", "--grid", "mean.n=20,abc", "--out", str(tmp_path / "b"))
+    assert bad.exit_code == 2 and bad.output.startswith("error: mean.n=")
     assert not (tmp_path / "b").exists()
     assert invoke("sweep", "toy", "--out", str(tmp_path / "c")).exit_code == 2  # no grid
-    assert invoke("sweep", "toy", "--grid", "n=3", "--plot", "y=n").exit_code == 2
+    assert invoke("sweep", "toy", "--grid", "mean.n=3", "--plot", "y=n").exit_code == 2
     failing = invoke(
-        "sweep", "toy", "--grid", "claim_bound=-9,9", "--seeds", "2", "--out", str(tmp_path / "f")
+        "sweep",
+        "toy",
+        "--grid",
+        "mean.claim_bound=-9,9",
+        "--seeds",
+        "2",
+        "--out",
+        str(tmp_path / "f"),
     )
     assert failing.exit_code == 1
 

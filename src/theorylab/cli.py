@@ -319,7 +319,7 @@ def sweep(
             from .core.results import atomic_save_figure
 
             fig = plot_sweep(result.table, **spec)
-            name = f"sweep_{spec['y']}_vs_{spec['x']}"
+            name = f"sweep_{spec['y']}_vs_{spec['x']}".replace(".", "_").replace("/", "_")
             atomic_save_figure(fig, out / "figures" / name)
             out_console.print(f"figure: {out / 'figures' / (name + '.png')}")
         out_console.print(f"results: {result.path}")

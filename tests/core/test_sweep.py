@@ -8,7 +8,7 @@ import theorylab
 from theorylab.core.errors import ConfigError
 from theorylab.core.sweep import TIMING_COLUMNS, parse_grid, plot_sweep
 
-GRID = {"n": ["50", "100"], "mu": ["0", "1.5"]}
+GRID = {"mean.n": ["50", "100"], "mu": ["0", "1.5"]}
 
 
 def _content(table: pd.DataFrame) -> pd.DataFrame:
@@ -24,7 +24,13 @@ def test_parse_grid():
 
 @pytest.mark.parametrize(
     ("grid", "field"),
-    [({"n": ["10", "zero"]}, "n"), ({"n": ["10", "-1"]}, "n"), ({"nope": ["1"]}, "nope")],
+    [
+        ({"mean.n": ["10", "zero"]}, "mean.n"),
+        ({"mean.n": ["10", "-1"]}, "mean.n"),
+        ({"nope": ["1"]}, "nope"),
+        ({"mean.nope": ["1"]}, "mean.nope"),
+        ({"n": ["1"]}, "n"),
+    ],
 )
 def test_bad_grid_values_fail_before_any_work(tmp_path, toy_registered, grid, field):
     toy_study.CALLS.clear()
@@ -38,7 +44,9 @@ def test_executors_give_identical_results_and_rerun_computes_nothing(tmp_path, t
     serial = theorylab.sweep("toy", GRID, out=tmp_path / "serial", seeds=2)
     assert serial.computed == 4 and serial.reused == 0 and serial.passed
     t = serial.table
-    assert list(t.point) == [0, 1, 2, 3] and set(t.n) == {50, 100} and set(t.mu) == {0.0, 1.5}
+    assert (
+        list(t.point) == [0, 1, 2, 3] and set(t["mean.n"]) == {50, 100} and set(t.mu) == {0.0, 1.5}
+    )
     assert {"mean_agrees", "mean_agrees__passed", "folder", "time_total_s"} <= set(t.columns)
     for folder in t.folder:
         assert (tmp_path / "serial" / folder / "summary.json").is_file()
@@ -54,7 +62,7 @@ def test_executors_give_identical_results_and_rerun_computes_nothing(tmp_path, t
 
 
 def test_interrupted_sweep_resumes_with_only_the_rest(tmp_path, toy_registered):
-    grid = {"n": ["10", "20", "30", "40", "50"]}
+    grid = {"mean.n": ["10", "20", "30", "40", "50"]}
     toy_study.INTERRUPT_N.add(40)
     try:
         with pytest.raises(KeyboardInterrupt):
@@ -62,10 +70,10 @@ def test_interrupted_sweep_resumes_with_only_the_rest(tmp_path, toy_registered):
     finally:
         toy_study.INTERRUPT_N.clear()
     done = pd.read_parquet(tmp_path / "results.parquet")
-    assert sorted(done.n) == [10, 20, 30]  # finished points were written as they finished
+    assert sorted(done["mean.n"]) == [10, 20, 30]  # finished points were written as they finished
     res = theorylab.sweep("toy", grid, out=tmp_path, seeds=2)
     assert res.computed == 2 and res.reused == 3
-    assert sorted(res.table.n) == [10, 20, 30, 40, 50]
+    assert sorted(res.table["mean.n"]) == [10, 20, 30, 40, 50]
 
 
 def test_corrupt_point_is_recomputed(tmp_path, toy_registered):
@@ -82,15 +90,15 @@ def test_corrupt_point_is_recomputed(tmp_path, toy_registered):
 def test_failing_point_is_recorded_and_others_finish(tmp_path, toy_registered):
     toy_study.FAIL_N.add(20)
     try:
-        res = theorylab.sweep("toy", {"n": ["10", "20", "30"]}, out=tmp_path, seeds=2)
+        res = theorylab.sweep("toy", {"mean.n": ["10", "20", "30"]}, out=tmp_path, seeds=2)
     finally:
         toy_study.FAIL_N.clear()
     assert res.failed == [1] and not res.passed
-    row = res.table.set_index("n").loc[20]
+    row = res.table.set_index("mean.n").loc[20]
     assert row.status == "failed" and "toy failure at n=20" in row.error
     assert list(res.table.status) == ["ok", "failed", "ok"]
     # the failed point is retried on the next run; the others are reused
-    res = theorylab.sweep("toy", {"n": ["10", "20", "30"]}, out=tmp_path, seeds=2)
+    res = theorylab.sweep("toy", {"mean.n": ["10", "20", "30"]}, out=tmp_path, seeds=2)
     assert res.computed == 1 and res.passed
 
 
@@ -98,22 +106,22 @@ def test_dask_worker_killed_mid_sweep(tmp_path, toy_registered):
     """A worker process dies while running a point; the point is rescheduled and the
     sweep completes with every point exactly once."""
     marker = tmp_path / "crashed"
-    grid = {"n": ["10", "20", "30", "40", "50", "60"]}
-    base = {"crash_marker": str(marker), "crash_n": "30"}
+    grid = {"mean.n": ["10", "20", "30", "40", "50", "60"]}
+    base = {"mean.crash_marker": str(marker), "mean.crash_n": "30"}
     res = theorylab.sweep(
         "toy", grid, base=base, out=tmp_path / "s", seeds=2, executor="dask", workers=2
     )
     assert marker.exists()  # a worker really died
     assert res.computed == 6 and not res.failed
-    assert sorted(res.table.n) == [10, 20, 30, 40, 50, 60]
+    assert sorted(res.table["mean.n"]) == [10, 20, 30, 40, 50, 60]
     assert res.table.point.is_unique and (res.table.status == "ok").all()
 
 
 def test_plot_sweep(tmp_path, toy_registered):
     res = theorylab.sweep("toy", GRID, out=tmp_path, seeds=2)
-    fig = plot_sweep(res.table, x="n", y="mean_agrees", hue="mu")
+    fig = plot_sweep(res.table, x="mean.n", y="mean_agrees", hue="mu")
     ax = fig.axes[0]
     assert len([ln for ln in ax.lines if ln.get_label().startswith("mu=")]) == 2
-    assert ax.get_xlabel() == "n" and ax.get_ylabel() == "mean_agrees"
+    assert ax.get_xlabel() == "mean.n" and ax.get_ylabel() == "mean_agrees"
     with pytest.raises(ConfigError, match="not a column"):
-        plot_sweep(tmp_path, x="n", y="nope")
+        plot_sweep(tmp_path, x="mean.n", y="nope")

@@ -36,7 +36,9 @@ class Shared(StudyConfig):
 @dataclass(frozen=True)
 class MeanParams(Shared):
     n: int = param(100, "draws per seed", ge=1, le=10**6)
-    claim_bound: float = param(10.0, "the claim passes when the mean is below this")
+    claim_bound: float = param(
+        10.0, "the claim passes when the mean is below this", ge=-1e6, le=1e6
+    )
     label: str = param("a", "a label", choices=("a", "b"))
     flag: bool = param(False, "a flag")
     crash_marker: str = param("", "if set and missing: create it, then kill the process")

@@ -75,6 +75,11 @@ def fmt_point(row: Mapping[str, Any], keys) -> str:
     return ", ".join(f"{k}={fmt_value(row[k])}" for k in keys)
 
 
+def _enough_seeds(m: pd.DataFrame) -> None:
+    if int(m["n"].min()) < 2:
+        raise NotEvaluable("a standard error needs at least 2 seeds at every point")
+
+
 def _columns(df: pd.DataFrame, cols, table: str) -> None:
     missing = [c for c in cols if c not in df]
     if missing:
@@ -146,6 +151,7 @@ class Agreement:
             m = m[np.asarray(self.where(m, p), dtype=bool)]
         if m.empty:
             raise NotEvaluable(f"no point has both theory and simulation on {tuple(on)}")
+        _enough_seeds(m)
         rel = float(_resolve(self.rel, p))
         m = m.assign(
             ratio=agreement_ratio(m["theory"], m["mean"], m["se"], self.n_se, rel, n=m["n"])
@@ -213,6 +219,7 @@ class Paired:
             m = m[np.asarray(self.where(m, p), dtype=bool)]
         if m.empty:
             raise NotEvaluable("no point left after the filter")
+        _enough_seeds(m)
         rel = float(_resolve(self.rel, p))
         ratio = agreement_ratio(m["ref"], m["ref"] + m["mean"], m["se"], self.n_se, rel, n=m["n"])
         return m.assign(ratio=ratio).reset_index(drop=True)

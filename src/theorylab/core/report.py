@@ -104,12 +104,14 @@ def _section(s: dict[str, Any]) -> str:
             )
         parts.append("</div>")
     parts.append(
-        f'<table class="checks" data-study="{sid}"><thead><tr><th>check</th><th>kind</th>'
+        f'<table class="checks" data-study="{sid}"><thead><tr><th>experiment</th>'
+        "<th>check</th><th>kind</th>"
         "<th>value</th><th>op</th><th>threshold</th><th>pass</th><th>detail</th></tr></thead><tbody>"
     )
     for c in s.get("checks", []):
         parts.append(
-            f"<tr><td>{_esc(c['name'])}</td><td>{_esc(c['kind'])}</td>"
+            f"<tr><td>{_esc(c.get('experiment', ''))}</td>"
+            f"<td>{_esc(c['name'])}</td><td>{_esc(c['kind'])}</td>"
             f'<td class="num">{_esc(_fmt(c["value"]))}</td><td>{_esc(c["op"])}</td>'
             f'<td class="num">{_esc(_fmt(c["threshold"]))}</td><td>{_badge(c["passed"])}</td>'
             f"<td>{_esc(c.get('detail', ''))}</td></tr>"
@@ -118,9 +120,20 @@ def _section(s: dict[str, Any]) -> str:
     t = s.get("timings_s", {})
     parts.append(
         '<p class="meta">Timings: '
-        + ", ".join(f"{_esc(k)} {float(v):.2f} s" for k, v in t.items())
+        + ", ".join(f"{_esc(k)} {float(v):.2f} s" for k, v in t.items() if not isinstance(v, dict))
         + "</p>"
     )
+    per = t.get("experiments", {})
+    if per:
+        parts.append(
+            '<p class="meta">Per experiment (theory / summed simulation tasks): '
+            + ", ".join(
+                f"{_esc(name)} {float(v.get('theory', 0)):.2f} / "
+                f"{float(v.get('simulate', 0)):.2f} s"
+                for name, v in per.items()
+            )
+            + "</p>"
+        )
     parts.append("<details><summary>Configuration</summary><table>")
     for k, v in s.get("config", {}).items():
         parts.append(f"<tr><td><code>{_esc(k)}</code></td><td><code>{_esc(v)}</code></td></tr>")

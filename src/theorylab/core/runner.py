@@ -121,15 +121,21 @@ def resolve_seeds(study: Study, preset: str, seeds: int | Sequence[int] | None) 
 
 def simulate_task(
     study: str | Study, cfg: ComposedConfig, experiment: str, seeds: Sequence[int]
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, float]:
     """One task's simulation table (one seed, or all seeds of a batched experiment).
 
     Module-level and picklable, so process pools and Dask can run it.
+
+    Returns
+    -------
+    (DataFrame, float)
+        The table (with its ``seed`` column) and the task's wall time in seconds.
     """
+    t0 = time.perf_counter()
     study = get_study(study)
     exp = study.experiment(experiment)
     streams = [Seed(study.id, experiment, int(s)) for s in seeds]
-    return exp.run_simulation(cfg[experiment], streams)
+    return exp.run_simulation(cfg[experiment], streams), time.perf_counter() - t0
 
 
 def _concat(frames: list[pd.DataFrame], experiments: list[str], extra: str | None) -> pd.DataFrame:
@@ -160,6 +166,7 @@ def _simulate_all(
     workers: int | None,
     address: str | None,
     on_task: Callable[[int, int], None] | None,
+    timings: dict[str, dict[str, float]],
 ) -> dict[str, pd.DataFrame]:
     """Every (experiment, seed) task through the executor, each kept on disk as it finishes."""
     tasks: list[tuple[str, tuple[int, ...], Path]] = []
@@ -184,10 +191,12 @@ def _simulate_all(
     if on_task:
         on_task(len(done), len(tasks))
     args = [(study, cfg, tasks[i][0], tasks[i][1]) for i in todo]
-    for j, df in map_unordered(
+    for j, (df, seconds) in map_unordered(
         simulate_task, args, executor=executor, workers=workers, address=address
     ):
         i = todo[j]
+        t = timings[tasks[i][0]]
+        t["simulate"] = round(t.get("simulate", 0.0) + seconds, 4)
         atomic_write_parquet(tasks[i][2], df)
         done[i] = df
         if on_task:
@@ -271,7 +280,9 @@ def run_study(
     t_theory = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    sims = _simulate_all(study, cfg, exps, seed_list, partial, executor, workers, address, on_seed)
+    sims = _simulate_all(
+        study, cfg, exps, seed_list, partial, executor, workers, address, on_seed, timings
+    )
     t_sim = time.perf_counter() - t0
 
     checks: list[Check] = []

@@ -18,8 +18,10 @@ own module and declares its parameters, theory, simulation, checks and figures.
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .config import ComposedConfig, StudyConfig
@@ -97,6 +99,15 @@ class Study:
             dup = sorted({c for c in checks if checks.count(c) > 1})
             raise TypeError(f"study {self.id!r}: check names declared twice: {dup}")
 
+    def __reduce__(self):
+        # Travel to worker processes by reference to the module that defines it (checks
+        # may hold lambdas, which do not pickle); a Study built at run time (e.g. with
+        # dataclasses.replace) travels by value.
+        for name, module in list(sys.modules.items()):
+            if getattr(module, "STUDY", None) is self:
+                return (_study_of_module, (name,))
+        return (type(self), tuple(getattr(self, f.name) for f in fields(self)))
+
     # -- structure -----------------------------------------------------
     def experiment(self, name: str) -> Experiment:
         """The named experiment.
@@ -155,3 +166,8 @@ class Study:
     def default_seeds(self, preset: str) -> int:
         """Default seed count for a preset."""
         return int(self.seeds.get(preset, self.seeds.get("quick", 1)))
+
+
+def _study_of_module(module: str) -> Study:
+    """The ``STUDY`` of an importable module (how a Study is unpickled in a worker)."""
+    return importlib.import_module(module).STUDY
