@@ -1,4 +1,7 @@
-"""Every registered study's quick preset: exit 0, under 60 s, enough checks, all passed."""
+"""Every registered study's quick preset: exit 0, enough checks, all passed.
+
+How long a preset takes is measured by the benchmarks, never asserted here.
+"""
 
 import json
 
@@ -26,7 +29,6 @@ def test_reproduce_quick_exits_0(quick_report):
 def test_quick_preset(quick_report, study):
     s = json.loads((quick_report["out"] / study / "summary.json").read_text())
     assert s["preset"] == "quick"
-    assert s["timings_s"]["total"] < 60, s["timings_s"]
     kinds = [c["kind"] for c in s["checks"]]
     n_agree, n_claim = MIN_CHECKS.get(study, (1, 1))
     assert kinds.count("agreement") >= n_agree and kinds.count("claim") >= n_claim

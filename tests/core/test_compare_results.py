@@ -12,7 +12,6 @@ from theorylab.core.compare import (
     mean_se,
     r_squared,
     relative_l2,
-    within_ci_fraction,
 )
 from theorylab.core.results import (
     Check,
@@ -38,7 +37,6 @@ def test_metrics():
     assert r_squared([1, 2, 3], [1, 2, 3]) == 1.0
     r = agreement_ratio([1.0, 1.0], [1.2, 1.0], [0.1, 0.0], n_se=2, rel=0.0)
     np.testing.assert_allclose(r, [1.0, 0.0])
-    assert within_ci_fraction([1.0, 1.0], [1.5, 1.1], [0.1, 0.1], n_se=3) == 0.5
 
 
 def test_fit_loglog_slope_exact_power_law():
