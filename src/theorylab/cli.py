@@ -1,14 +1,19 @@
 """The ``theorylab`` command line.
 
-Exit codes: 0 every check passed; 1 a check failed; 2 bad usage, bad config
-or missing data (one line on stderr, no traceback).
+Exit codes: 0 every check passed; 1 a check failed; 2 bad usage, bad config,
+bad ``--out`` or missing data (one line on stderr, no traceback); 3 an
+internal error (a bug: one line on stderr naming the file that holds the
+traceback); 130 interrupted (finished work is kept on disk).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
+import tempfile
 import time
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -22,9 +27,9 @@ from .core.config import parse_assignments
 from .core.errors import ConfigError, TheorylabError
 from .core.executors import check_executor
 from .core.registry import get_study, list_studies
-from .core.report import build_report
-from .core.runner import RunResult, resolve_config, resolve_seeds, run_study
-from .core.sweep import expand_grid, parse_grid, plot_sweep, run_sweep, summarize
+from .core.report import build_report, load_summaries
+from .core.runner import MAX_SEEDS, RunResult, resolve_config, resolve_seeds, run_study
+from .core.sweep import check_plot, expand_grid, parse_grid, plot_sweep, run_sweep, summarize
 
 app = typer.Typer(
     add_completion=False,
@@ -35,7 +40,15 @@ app = typer.Typer(
 out_console = Console()
 err_console = Console(stderr=True)
 
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_CODES = {
+    EXIT_OK: "every check passed",
+    EXIT_CHECK_FAILED: "a check failed (the printed table says which)",
+    EXIT_ERROR: "bad usage, bad config, unwritable --out or missing data (one line on stderr)",
+    EXIT_INTERNAL: "internal error, a bug (one line on stderr naming the saved traceback)",
+    EXIT_INTERRUPTED: "interrupted (finished work is kept on disk; rerun to resume)",
+}
+_HARD_EXIT = False  # set by main(): leave at once on Ctrl-C (no interpreter teardown)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -44,16 +57,77 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_ERROR)
 
 
+def _crash_file(exc: BaseException) -> Path:
+    """Write the traceback of an unexpected error to a file and return its path."""
+    folder = Path(os.environ.get("THEORYLAB_CACHE", Path.home() / ".cache" / "theorylab"))
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    for base in (folder / "crashes", Path(tempfile.gettempdir())):
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            path = base / f"theorylab-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+            path.write_text(f"theorylab {' '.join(sys.argv[1:])}\n\n{text}")
+            return path
+        except OSError:
+            continue
+    return Path("<unwritable>")
+
+
+def _interrupted() -> typer.Exit:
+    print("interrupted: finished work is kept on disk; rerun to resume", file=sys.stderr)
+    if _HARD_EXIT:
+        # XLA, Dask and pool threads at interpreter teardown after a Ctrl-C can crash the
+        # process (a segfault was seen); every output file is already written atomically
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
+    return typer.Exit(EXIT_INTERRUPTED)
+
+
 @contextlib.contextmanager
 def _guard():
-    """Turn library errors into one line on stderr and exit code 2."""
+    """Library errors: one line, exit 2; interrupts: exit 130; anything else: exit 3."""
     try:
         yield
     except TheorylabError as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:
-        print("interrupted: finished work is kept on disk; rerun to resume", file=sys.stderr)
-        raise typer.Exit(130) from None
+        raise _interrupted() from None
+    except (typer.Exit, typer.Abort, typer.TyperException):
+        raise
+    except Exception as exc:
+        path = _crash_file(exc)
+        msg = str(exc).splitlines()[0] if str(exc) else ""
+        print(
+            f"internal error: {type(exc).__name__}: {msg} (a bug; traceback saved to {path})",
+            file=sys.stderr,
+        )
+        raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _check_out(out: Path) -> None:
+    """An --out that cannot be written is a usage error, found before any work starts."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError("out", str(out), "exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".theorylab-write-test.", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError("out", str(out), f"not a writable directory ({exc.strerror})") from None
+
+
+def _int_option(name: str, text: str | None, lo: int, hi: int) -> int | None:
+    if text is None:
+        return None
+    try:
+        v = int(text.strip())
+    except ValueError:
+        raise ConfigError(name, text, f"expected an integer between {lo} and {hi}") from None
+    if not lo <= v <= hi:
+        raise ConfigError(name, text, f"must be between {lo} and {hi}")
+    return v
 
 
 def _progress() -> Progress:
@@ -85,13 +159,17 @@ def _checks_table(result: RunResult) -> Table:
     return table
 
 
-def _run_one(study: str, **kw) -> RunResult:
-    # validate everything cheap before any progress bar or work starts
+def _validate_run(study: str, **kw) -> None:
+    """Everything cheap, before any progress bar or work starts (exit 2 on error)."""
     s = get_study(study)
     resolve_config(s, kw.get("preset", "quick"), kw.get("overrides"))
     s.select(kw.get("only"))
     resolve_seeds(s, kw.get("preset", "quick"), kw.get("seeds"))
     check_executor(kw.get("executor", "serial"), kw.get("workers"))
+    _check_out(kw["out"])
+
+
+def _run_one(study: str, **kw) -> RunResult:
     with _progress() as progress:
         task = progress.add_task(f"{study}: simulating (experiment, seed)", total=None)
 
@@ -167,26 +245,27 @@ def run(
     only: Annotated[
         str | None, typer.Option(help="run only these experiments (comma-separated)")
     ] = None,
-    seeds: Annotated[int | None, typer.Option(help="number of seeds (default: preset's)")] = None,
+    seeds: Annotated[str | None, typer.Option(help="number of seeds (default: preset's)")] = None,
     out: Annotated[Path, typer.Option(help="output root; writes OUT/STUDY/")] = Path("runs"),
     executor: Annotated[str, typer.Option(help="serial | processes | dask")] = "serial",
     address: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
-    workers: Annotated[int | None, typer.Option(help="local workers")] = None,
+    workers: Annotated[str | None, typer.Option(help="local workers")] = None,
 ) -> None:
     """Run one study: theory, simulation, checks, figures; write OUT/STUDY/."""
     with _guard():
         overrides = parse_assignments(set_ or [])
-        result = _run_one(
-            study,
+        kw = dict(
             preset=preset,
             overrides=overrides,
             only=only,
-            seeds=seeds,
+            seeds=_int_option("seeds", seeds, 1, MAX_SEEDS),
             out=out,
             executor=executor,
             address=address,
-            workers=workers,
+            workers=_int_option("workers", workers, 1, 4096),
         )
+        _validate_run(study, **kw)
+        result = _run_one(study, **kw)
         out_console.print(_checks_table(result))
         out_console.print(f"outputs: {result.out_dir}")
     raise typer.Exit(EXIT_OK if result.passed else EXIT_CHECK_FAILED)
@@ -197,44 +276,43 @@ def reproduce(
     preset: Annotated[str, typer.Option(help="preset for every study")] = "quick",
     only: Annotated[str | None, typer.Option(help="comma-separated study ids")] = None,
     out: Annotated[Path, typer.Option(help="output directory")] = Path("report"),
-    seeds: Annotated[int | None, typer.Option(help="number of seeds")] = None,
+    seeds: Annotated[str | None, typer.Option(help="number of seeds")] = None,
     executor: Annotated[str, typer.Option(help="serial | processes | dask")] = "serial",
     address: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
-    workers: Annotated[int | None, typer.Option(help="local workers")] = None,
+    workers: Annotated[str | None, typer.Option(help="local workers")] = None,
 ) -> None:
     """Run every registered study (or --only some) and write OUT/index.html."""
     with _guard():
         ids = list_studies()
         if only:
-            wanted = [s.strip() for s in only.split(",") if s.strip()]
-            for sid in wanted:
-                get_study(sid)  # unknown ids fail before any work
-            ids = wanted
-        check_executor(executor, workers)
+            ids = [s.strip() for s in only.split(",") if s.strip()]
+            if not ids:
+                raise ConfigError("only", only, "needs at least one study id")
+        kw = dict(
+            preset=preset,
+            seeds=_int_option("seeds", seeds, 1, MAX_SEEDS),
+            out=out,
+            executor=executor,
+            address=address,
+            workers=_int_option("workers", workers, 1, 4096),
+        )
+        for sid in ids:  # unknown ids, presets and options fail before any work
+            _validate_run(sid, **kw)
     failed, errors = [], []
     t0 = time.perf_counter()
     for sid in ids:
-        try:
-            result = _run_one(
-                sid,
-                preset=preset,
-                seeds=seeds,
-                out=out,
-                executor=executor,
-                address=address,
-                workers=workers,
-            )
-        except TheorylabError as exc:
-            print(f"error: {sid}: {exc}", file=sys.stderr)
-            errors.append(sid)
-            continue
-        except KeyboardInterrupt:
-            print("interrupted: finished studies are kept; rerun to resume", file=sys.stderr)
-            raise typer.Exit(130) from None
+        with _guard():
+            try:
+                result = _run_one(sid, **kw)
+            except TheorylabError as exc:
+                print(f"error: {sid}: {exc}", file=sys.stderr)
+                errors.append(sid)
+                continue
         out_console.print(_checks_table(result))
         if not result.passed:
             failed.append(sid)
-    index = build_report(out)
+    with _guard():
+        index = build_report(out)
     out_console.print(
         f"{len(ids) - len(failed) - len(errors)}/{len(ids)} studies passed in "
         f"{time.perf_counter() - t0:.1f} s; report: {index}"
@@ -250,6 +328,11 @@ def report(directory: Annotated[Path, typer.Argument(help="a --out directory")])
     with _guard():
         if not directory.is_dir():
             raise _fail(f"directory={str(directory)!r} is invalid: no such directory")
+        if not load_summaries(directory):
+            raise _fail(
+                f"directory={str(directory)!r} is invalid: holds no study runs "
+                "(no <study>/summary.json)"
+            )
         index = build_report(directory)
         out_console.print(f"report: {index}")
 
@@ -265,11 +348,11 @@ def sweep(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="fixed override for every point: field=value")
     ] = None,
-    seeds: Annotated[int | None, typer.Option(help="seeds per point (default: preset's)")] = None,
+    seeds: Annotated[str | None, typer.Option(help="seeds per point (default: preset's)")] = None,
     out: Annotated[Path, typer.Option(help="sweep directory")] = Path("sweep"),
     executor: Annotated[str, typer.Option(help="serial | processes | dask")] = "serial",
     address: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
-    workers: Annotated[int | None, typer.Option(help="local workers")] = None,
+    workers: Annotated[str | None, typer.Option(help="local workers")] = None,
     plot: Annotated[
         list[str] | None,
         typer.Option(help="x=field,y=check_or_column[,hue=field]: write OUT/figures/*.png"),
@@ -281,9 +364,14 @@ def sweep(
         grid_map = parse_grid(grid or [])
         plots = [_parse_plot(p) for p in plot or []]
         base = parse_assignments(set_ or [])
-        check_executor(executor, workers)
-        # validate every grid point before any progress bar or work starts
-        expand_grid(s, grid_map, preset=preset, base=base, seeds=resolve_seeds(s, preset, seeds))
+        n_seeds = _int_option("seeds", seeds, 1, MAX_SEEDS)
+        n_workers = _int_option("workers", workers, 1, 4096)
+        check_executor(executor, n_workers)
+        # validate every grid point and plot before any progress bar or work starts
+        expand_grid(s, grid_map, preset=preset, base=base, seeds=resolve_seeds(s, preset, n_seeds))
+        for spec in plots:
+            check_plot(s, **spec)
+        _check_out(out)
         with _progress() as progress:
             task = progress.add_task(f"{s.id}: sweep points", total=None)
             result = run_sweep(
@@ -291,10 +379,10 @@ def sweep(
                 grid_map,
                 preset=preset,
                 base=base,
-                seeds=seeds,
+                seeds=n_seeds,
                 out=out,
                 executor=executor,
-                workers=workers,
+                workers=n_workers,
                 address=address,
                 on_point=lambda done, total: progress.update(task, completed=done, total=total),
             )
@@ -334,9 +422,42 @@ def _parse_plot(spec: str) -> dict[str, str]:
     return parts
 
 
-def main() -> None:
-    """Console-script entry point."""
-    app()
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"theorylab {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback(
+    epilog="Exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items()) + ".",
+)
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="print the version"),
+    ] = False,
+) -> None:
+    """theorylab: theories of how neural networks learn, checked against simulation."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: usage errors as one line, Ctrl-C without a crash."""
+    global _HARD_EXIT
+    _HARD_EXIT = True
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except typer.TyperException as exc:  # usage errors (no such option, bad value, ...)
+        fmt = getattr(exc, "format_message", None)
+        msg = " ".join((fmt() if fmt else str(exc)).split())
+        if msg:  # (no arguments at all: the help was printed)
+            print(f"error: {msg}", file=sys.stderr)
+        code = EXIT_ERROR
+    except (typer.Abort, KeyboardInterrupt):
+        _interrupted()
+        code = EXIT_INTERRUPTED
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 if __name__ == "__main__":  # pragma: no cover

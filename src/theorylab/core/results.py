@@ -103,10 +103,25 @@ def _json_float(x: float) -> float | str:
     return x
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _tmp_in(path: Path, suffix: str) -> Path:
+    """A temporary file next to ``path``, with the permissions a plain write would give.
+
+    ``mkstemp`` creates files readable by their owner only; a run's outputs
+    are meant to be shared (a cluster's scratch space, a served report), so the
+    mode becomes 0o666 less the umask, as ``open(path, "w")`` would make it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+    finally:
+        os.close(fd)
     return Path(tmp)
 
 

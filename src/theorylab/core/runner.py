@@ -191,16 +191,20 @@ def _simulate_all(
     if on_task:
         on_task(len(done), len(tasks))
     args = [(study, cfg, tasks[i][0], tasks[i][1]) for i in todo]
-    for j, (df, seconds) in map_unordered(
+    results = map_unordered(
         simulate_task, args, executor=executor, workers=workers, address=address
-    ):
-        i = todo[j]
-        t = timings[tasks[i][0]]
-        t["simulate"] = round(t.get("simulate", 0.0) + seconds, 4)
-        atomic_write_parquet(tasks[i][2], df)
-        done[i] = df
-        if on_task:
-            on_task(len(done), len(tasks))
+    )
+    try:
+        for j, (df, seconds) in results:
+            i = todo[j]
+            t = timings[tasks[i][0]]
+            t["simulate"] = round(t.get("simulate", 0.0) + seconds, 4)
+            atomic_write_parquet(tasks[i][2], df)
+            done[i] = df
+            if on_task:
+                on_task(len(done), len(tasks))
+    finally:
+        results.close()  # on an interrupt: stop the workers now
     out: dict[str, list[pd.DataFrame]] = {}
     for i, (name, _, _) in enumerate(tasks):
         out.setdefault(name, []).append(done[i])

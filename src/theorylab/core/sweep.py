@@ -267,18 +267,27 @@ def run_sweep(
     if on_point:
         on_point(len(rows), len(points))
     tasks = [(study, p.config, preset, seed_list, str(p.folder)) for p in todo]
-    for i, res in map_unordered(
-        run_point, tasks, executor=executor, workers=workers, address=address
-    ):
-        p = todo[i]
-        if "error" in res:
-            failed.append(p.index)
-            rows[p.index] = _row(p, study.id, None, res["error"])
-        else:
-            rows[p.index] = _row(p, study.id, res["summary"], None)
+    results = map_unordered(run_point, tasks, executor=executor, workers=workers, address=address)
+    try:
+        for i, res in results:
+            p = todo[i]
+            if "error" in res:
+                failed.append(p.index)
+                rows[p.index] = _row(p, study.id, None, res["error"])
+            else:
+                rows[p.index] = _row(p, study.id, res["summary"], None)
+            _write(results_path, rows)
+            if on_point:
+                on_point(len(rows), len(points))
+    except BaseException:
+        # interrupted: stop the workers, then keep every point that is complete on disk
+        # (one may have finished after the interrupt but before its worker stopped)
+        results.close()
+        for p in todo:
+            if p.index not in rows and (summary := _complete(p, study.id)) is not None:
+                rows[p.index] = _row(p, study.id, summary, None)
         _write(results_path, rows)
-        if on_point:
-            on_point(len(rows), len(points))
+        raise
     table = pd.read_parquet(results_path)
     return SweepResult(
         table=table,
@@ -294,6 +303,26 @@ def _write(path: Path, rows: Mapping[int, dict]) -> None:
     if "point" not in df:
         df = pd.DataFrame(columns=["point", "key", "folder", "status", "passed", "error"])
     atomic_write_parquet(path, df)
+
+
+def check_plot(study: Study, x: str, y: str, hue: str | None = None) -> None:
+    """Check a plot spec against the columns a sweep of ``study`` will have, before it runs.
+
+    ``x`` and ``hue`` must be config fields; ``y`` a config field, a declared check
+    name or a timing column.
+
+    Raises
+    ------
+    ConfigError
+        Naming the bad part of the spec.
+    """
+    fields = study.default_config().field_names()
+    ys = [*fields, *study.check_names(), *TIMING_COLUMNS]
+    for what, col, allowed in (("x", x, fields), ("y", y, ys), ("hue", hue, fields)):
+        if col is not None and col not in allowed:
+            raise ConfigError(
+                what, col, "not a column of the sweep; use a config field, check or timing"
+            )
 
 
 def plot_sweep(
