@@ -10,6 +10,7 @@ simulation the sample variance of ``m`` draws per seed.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,8 @@ class MeanParams(Shared):
     flag: bool = param(False, "a flag")
     crash_marker: str = param("", "if set and missing: create it, then kill the process")
     crash_n: int = param(-1, "the n at which crash_marker applies", ge=-1)
+    sleep: float = param(0.0, "seconds each simulation task sleeps (interrupt tests)", ge=0, le=60)
+    use_jax: bool = param(False, "compute the mean with a jitted JAX function")
 
 
 def mean_theory(p: MeanParams) -> pd.DataFrame:
@@ -58,7 +61,17 @@ def mean_simulate(p: MeanParams, seed: Seed) -> pd.DataFrame:
         open(p.crash_marker, "w").close()
         os._exit(1)  # the worker process dies mid-task
     CALLS.append(seed.seed)
+    if os.environ.get("TOY_CALL_LOG"):  # subprocess tests count the calls
+        with open(os.environ["TOY_CALL_LOG"], "a") as f:
+            f.write(f"{p.n} {seed.seed}\n")
+    if p.sleep:
+        time.sleep(p.sleep)
     x = seed.rng("draws").normal(p.mu, 1.0, p.n)
+    if p.use_jax:
+        import jax
+        import jax.numpy as jnp
+
+        return frame(quantity="mean", value=float(jax.jit(jnp.mean)(x)))
     return frame(quantity="mean", value=x.mean())
 
 

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 
 from .errors import ConfigError
 
+MAX_INT = 2**53  # integers beyond this are not exact as floats: no size needs them
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -142,15 +143,18 @@ def _coerce_scalar(name: str, elem: type, value: Any, meta: Mapping[str, Any]) -
             raise ConfigError(name, value, "expected a boolean (true/false)")
         if elem is int:
             try:
-                return int(text)
+                v = int(text)
             except ValueError:
                 try:
                     f = float(text)
                 except ValueError:
                     raise ConfigError(name, value, "expected an integer") from None
-                if f.is_integer():
-                    return int(f)
-                raise ConfigError(name, value, "expected an integer") from None
+                if not f.is_integer():
+                    raise ConfigError(name, value, "expected an integer") from None
+                v = int(f)
+            if not -MAX_INT <= v <= MAX_INT:
+                raise ConfigError(name, value, "expected an integer of magnitude <= 2^53")
+            return v
         try:
             return float(text)
         except ValueError:
@@ -166,10 +170,10 @@ def _check_type(name: str, elem: type, value: Any) -> Any:
     if elem is int:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(name, value, "expected an integer")
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise ConfigError(name, value, "expected an integer")
-            return int(value)
+        if isinstance(value, float) and not value.is_integer():
+            raise ConfigError(name, value, "expected an integer")
+        if not -MAX_INT <= value <= MAX_INT:
+            raise ConfigError(name, value, "expected an integer of magnitude <= 2^53")
         return int(value)
     if elem is float:
         if isinstance(value, bool) or not isinstance(value, int | float):

@@ -30,7 +30,10 @@ class ConfigError(TheorylabError, ValueError):
         self.field = field
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{field}={value!r} is invalid: {allowed}")
+        shown = repr(value)
+        if len(shown) > 60:  # a 309-digit integer or a long array: say what it is, briefly
+            shown = shown[:40] + f"...({len(shown)} characters)"
+        super().__init__(f"{field}={shown} is invalid: {allowed}")
 
 
 class SolverError(TheorylabError, ArithmeticError):
