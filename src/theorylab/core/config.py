@@ -451,6 +451,11 @@ class ComposedConfig:
         obj, fld, _ = self._locate(key)
         return getattr(obj, fld)
 
+    def field_meta(self, key: str) -> Mapping[str, Any]:
+        """The declaration of a flat field: doc, unit, bounds, choices (as given to ``param``)."""
+        obj, fld, _ = self._locate(key)
+        return next(f.metadata for f in dataclasses.fields(obj) if f.name == fld)
+
     def annotation(self, key: str) -> Any:
         """The type annotation of a flat field name (for coercion)."""
         obj, fld, _ = self._locate(key)
