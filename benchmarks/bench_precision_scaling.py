@@ -25,13 +25,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 
 from theorylab.core.timing import best_of
+from theorylab.studies.precision_scaling import analysis
 from theorylab.studies.precision_scaling import simulate as sim
-from theorylab.studies.precision_scaling import study as st
 from theorylab.studies.precision_scaling import theory as th
+from theorylab.studies.precision_scaling.study import STUDY
 
 
 def main() -> None:
-    cfg = st.QUICK
+    cfg = STUDY.preset("quick")
     runs = sim.load_committed()
     seeds = sorted(set(runs.seed))
     one = runs[runs.seed == seeds[0]]
@@ -46,7 +47,7 @@ def main() -> None:
         th.critical_data(3e4, 4.0)
 
     t_calc = best_of(lambda: [calc_point() for _ in range(100)], repeat=5) / 100
-    c1 = cfg.with_overrides({"runs_source": "train", "d_models": "32"})
+    c1 = cfg.with_overrides({"runs.runs_source": "train", "runs.d_models": "32"})["runs"]
     src = sim.Source(c1)
     sim.run_one(c1, src, 0, "qat", 32, 25, (4.0, 4.0, 4.0), [])  # compile
     t0 = time.perf_counter()
@@ -61,10 +62,10 @@ def main() -> None:
                               th.critical_data(N, Pp)), repeat=5)  # fmt: skip
 
     # the fitters on the committed table (seed means, bootstrap 200)
-    tab = runs.assign(seed=runs.seed)
+    tab = runs.rename(columns={"experiment": "grid"})  # the runs experiment's table
     t0 = time.perf_counter()
-    st._FIT_CACHE.clear()
-    st.fits(cfg, tab)
+    analysis._FIT_CACHE.clear()
+    analysis.fits(cfg["runs"], tab)
     t_fit = time.perf_counter() - t0
     t_co = best_of(lambda: th.compute_optimal(np.logspace(18, 26, 17)), repeat=5)
 

@@ -19,6 +19,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 
+from theorylab.core.experiment import Seed
 from theorylab.core.spectra import power_law_spectrum
 from theorylab.studies.rf_ensembles import simulate as sim
 from theorylab.studies.rf_ensembles import theory as th
@@ -34,26 +35,29 @@ def bench(D: int, P: int, M: int, ks: tuple[int, ...], n_ridges: int, seeds: int
         for K in ks:
             th.ensemble_error(sp.eigs, sp.target_power, P, M // K, K, ridges)
         t_th.append(time.perf_counter() - t0)
-    # simulation: compile once, then time `seeds` trials of every K
+    # simulation: compile once, then time `seeds` trials of every K (the keys are the
+    # ridge_curve experiment's: data shared by every K, projections per K)
     t0 = time.perf_counter()
+    warm = Seed("rf_ensembles", "bench", 0)
     for K in ks:
         sim.linear_errors(
-            sim.key_for(10_000),
-            sim.key_for(10_000, K),
-            sp.eigs,
-            sp.weights,
-            0.0,
-            ridges,
-            P,
-            M // K,
-            K,
+            warm.key("data"), warm.key("proj", K), sp.eigs, sp.weights, 0.0, ridges, P, M // K, K
         )
     t_compile = time.perf_counter() - t0
     t0 = time.perf_counter()
     for s in range(seeds):
+        seed = Seed("rf_ensembles", "ridge_curve", s)
         for K in ks:
             sim.linear_errors(
-                sim.key_for(s), sim.key_for(s, K), sp.eigs, sp.weights, 0.0, ridges, P, M // K, K
+                seed.key("data"),
+                seed.key("proj", K),
+                sp.eigs,
+                sp.weights,
+                0.0,
+                ridges,
+                P,
+                M // K,
+                K,
             )
     t_sim = time.perf_counter() - t0
     return {

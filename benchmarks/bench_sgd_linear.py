@@ -18,6 +18,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 from theorylab.core.deteq import support_edge
 from theorylab.core.spectra import power_law_spectrum
 from theorylab.core.timing import best_of
+from theorylab.core.train import key_for
 from theorylab.studies.sgd_linear import simulate as sim
 from theorylab.studies.sgd_linear import theory as th
 
@@ -26,7 +27,7 @@ def online(D: int, runs: int):
     sp = power_law_spectrum(D, 1.5, 0.8)
 
     def s():
-        sim.online_sgd(sim.key_for(0), sp.eigs, sp.weights, 0.05, 0.5, 1, 500, runs)
+        sim.online_sgd(key_for(0), sp.eigs, sp.weights, 0.05, 0.5, 1, 500, runs)
 
     s()
     return (
@@ -41,12 +42,12 @@ def online_rf(D: int, N: int, draws: int):
 
     def s():
         for seed in range(draws):
-            proj = sim.rf_projection(sim.key_for(seed), sp.eigs, sp.weights, 0.0, N)
-            sim.online_rf(sim.key_for(seed, 1), proj, 1.5, 4, 1000, 10)
+            proj = sim.rf_projection(key_for(seed), sp.eigs, sp.weights, 0.0, N)
+            sim.online_rf(key_for(seed, 1), proj, 1.5, 4, 1000, 10)
 
     sim.online_rf(
-        sim.key_for(99),
-        sim.rf_projection(sim.key_for(9), sp.eigs, sp.weights, 0.0, N),
+        key_for(99),
+        sim.rf_projection(key_for(9), sp.eigs, sp.weights, 0.0, N),
         1.5,
         4,
         1000,
@@ -66,11 +67,11 @@ def gd(D: int, datasets: int):
 
     def s():
         for d in range(datasets):
-            X, y = sim.sample_data(sim.key_for(d), sp.eigs, sp.weights, 0.1, P)
+            X, y = sim.sample_data(key_for(d), sp.eigs, sp.weights, 0.1, P)
             sim.full_batch_gd(X, y, sp.eigs, sp.weights, 0.1, lr, 300)
 
     sim.full_batch_gd(
-        *sim.sample_data(sim.key_for(99), sp.eigs, sp.weights, 0.1, P),
+        *sim.sample_data(key_for(99), sp.eigs, sp.weights, 0.1, P),
         sp.eigs,
         sp.weights,
         0.1,
@@ -91,11 +92,11 @@ def multipass(D: int, datasets: int):
 
     def s():
         for d in range(datasets):
-            X, y = sim.sample_data(sim.key_for(d), sp.eigs, sp.weights, 0.1, P)
-            sim.multipass_sgd(sim.key_for(d, 1), X, y, sp.eigs, sp.weights, 0.1, lr, 1, 200, 50)
+            X, y = sim.sample_data(key_for(d), sp.eigs, sp.weights, 0.1, P)
+            sim.multipass_sgd(key_for(d, 1), X, y, sp.eigs, sp.weights, 0.1, lr, 1, 200, 50)
 
-    X, y = sim.sample_data(sim.key_for(99), sp.eigs, sp.weights, 0.1, P)
-    sim.multipass_sgd(sim.key_for(99), X, y, sp.eigs, sp.weights, 0.1, lr, 1, 200, 50)
+    X, y = sim.sample_data(key_for(99), sp.eigs, sp.weights, 0.1, P)
+    sim.multipass_sgd(key_for(99), X, y, sp.eigs, sp.weights, 0.1, lr, 1, 200, 50)
     return (
         f"multi-pass SGD, D={D}, P={P}, B=1, T=200 ({datasets} x 50 chains)",
         best_of(lambda: th.multipass_sgd_curves(sp.eigs, sp.target_power, P, lr, 1, 200, 0.1), 3),

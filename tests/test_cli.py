@@ -19,7 +19,7 @@ def test_list_and_show():
     assert r.exit_code == 0 and "rf_ensembles" in r.output and "2412.05418" in r.output
     r = invoke("show", "rf_ensembles")
     assert r.exit_code == 0
-    for text in ("ridge_min", "per-sample", "preset quick", "preset full", "tuple[int"):
+    for text in ("ridge_curve.ridge_min", "per-sample", "preset quick", "preset full", "tuple[int"):
         assert text in r.output
 
 
@@ -27,11 +27,13 @@ def test_list_and_show():
     ("assignment", "field", "fragment"),
     [
         ("no_such_field=1", "no_such_field", "unknown field"),
-        ("P=abc", "P", "expected an integer"),
-        ("P=-3", "P", "out of range"),
+        ("ridge_curve.P=abc", "ridge_curve.P", "expected an integer"),
+        ("ridge_curve.P=-3", "ridge_curve.P", "out of range"),
         ("alpha=0.5", "alpha", "allowed: > 1"),
-        ("ks=1,3", "ks", "must divide M=256"),
-        ("ridge_min=1", "ridge_min", "must be < ridge_max"),
+        ("ridge_curve.ks=1,3", "ridge_curve.ks", "must divide M=256"),
+        ("ridge_curve.ridge_min=1", "ridge_curve.ridge_min", "must be < ridge_max"),
+        ("scaling.no_such=1", "scaling.no_such", "unknown field"),
+        ("scaling.Ms=abc", "scaling.Ms", "expected an integer"),
     ],
 )
 def test_bad_config_exits_2_with_one_line_naming_the_field(assignment, field, fragment, tmp_path):
@@ -166,11 +168,13 @@ def test_rf_ensembles_sweep_on_dask_and_rerun(tmp_path):
         "--out",
         str(tmp_path),
         "--set",
-        "exponent_D=20000",
+        "exponent.D=20000",
         "--set",
-        "claim_D=5000",
+        "no_free_lunch.D=5000",
         "--set",
-        "nfl_draws=3",
+        "overparam.D=5000",
+        "--set",
+        "no_free_lunch.draws=3",
     ]
     r = invoke(*args)
     assert r.exit_code in (0, 1), r.output

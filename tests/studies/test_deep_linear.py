@@ -4,12 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from theorylab.core.checks import evaluate_checks
 from theorylab.core.compare import agreement_ratio
 from theorylab.core.errors import ConfigError, DivergenceError, SolverError
-from theorylab.studies.deep_linear import Config
+from theorylab.studies.deep_linear import STUDY
 from theorylab.studies.deep_linear import simulate as sim
 from theorylab.studies.deep_linear import theory as th
-from theorylab.studies.deep_linear.study import power_law_task
+from theorylab.studies.deep_linear.experiments import lr_sweep
+from theorylab.studies.deep_linear.theory import power_law_task
 
 
 def E(*args, **kw):
@@ -232,7 +234,28 @@ def test_bad_parameterisation_arguments(fn, kwargs, field):
 def test_parameterisations():
     np.testing.assert_allclose(th.ntk_gamma0([0.25, 1, 4]), [2, 1, 0.5])
     np.testing.assert_allclose(th.mup_gamma0([0.25, 4], 0.7), [0.7, 0.7])
-    assert Config().validate()
+    assert STUDY.default_config().validate()
+
+
+def test_check_names_are_fixed():
+    """The declared checks, the same for every config (the names the study always had)."""
+    names = [
+        "V2_plain_mlp_test",
+        "V2_plain_mlp_train",
+        "V3_depth_narrow_width",
+        "V4_online_sgd",
+        "V5_residual",
+        "widths_muP_and_NTK",
+        "V1_exact_special_cases",
+        "V6_muP_wider_is_better",
+        "V6_NTK_stable_lr_grows_with_width",
+        "V6_overfitting_peak_near_alpha_1",
+        "V6_residual_depth_stable",
+        "V6_constant_branch_scale_unstable",
+        "V6_rich_acceleration_hard_task",
+        "V6_no_acceleration_easy_task",
+    ]
+    assert STUDY.check_names() == names
 
 
 # --------------------------------------------------------------------------
@@ -299,19 +322,15 @@ def test_lazy_population_gd_follows_the_kernel_closed_form():
 
 
 def test_lr_checks_fail_cleanly_when_every_learning_rate_diverges():
-    from theorylab.studies.deep_linear.study import _lr_checks
-
-    cfg = Config().with_overrides({"lr_grid": (5.0, 6.0)})
-    rows = [
-        (par, nu, eta, np.inf) for par in ("muP", "NTK") for nu in cfg.widths for eta in cfg.lr_grid
-    ]
-    lr = pd.DataFrame(rows, columns=["setting", "nu", "eta0", "test_excess"])
-    mup, ntk = _lr_checks(cfg, lr)
+    cfg = STUDY.default_config().with_overrides({"lr_sweep.eta0s": (5.0, 6.0)})["lr_sweep"]
+    rows = [(par, nu, eta, np.inf) for par in ("muP", "NTK") for nu in cfg.nus for eta in cfg.eta0s]
+    lr = pd.DataFrame(rows, columns=["parameterization", "nu", "eta0", "test_excess"])
+    mup, ntk = evaluate_checks(lr_sweep.EXPERIMENT.checks, cfg, lr, pd.DataFrame())
     assert not mup.passed and "stable at two widths" in mup.detail
     assert not ntk.passed and ntk.value == 0.0 and "no stable eta0" in ntk.detail
     # a stable grid: eta0 0.2 stable only at nu >= 1, 0.1 everywhere, loss falls with width
     lr.loc[lr.eta0 == 5.0, "test_excess"] = 1.0 / lr.nu
     lr.loc[(lr.eta0 == 6.0) & (lr.nu >= 1), "test_excess"] = 2.0 / lr.nu
-    mup, ntk = _lr_checks(cfg, lr)
+    mup, ntk = evaluate_checks(lr_sweep.EXPERIMENT.checks, cfg, lr, pd.DataFrame())
     assert mup.passed and mup.value == 0
     assert ntk.passed and ntk.value == pytest.approx(6.0 / 5.0)

@@ -4,10 +4,31 @@ import numpy as np
 import pytest
 
 from theorylab.core.errors import ConfigError, DivergenceError
-from theorylab.studies.diffusion import Config
+from theorylab.core.runner import run_study
+from theorylab.studies.diffusion import STUDY
 from theorylab.studies.diffusion import simulate as sim
-from theorylab.studies.diffusion import study as st
 from theorylab.studies.diffusion import theory as th
+from theorylab.studies.diffusion.common import ode_three
+from theorylab.studies.diffusion.experiments import generated_law, learning
+
+CHECKS = [
+    "B1_skip_connection",
+    "B2_learning_ode",
+    "B3_exact_reduction",
+    "B3_bulk_is_c_T_squared",
+    "B4_ode_then_reduced_flow",
+    "B5_sample_size_dependence",
+    "B5_bulk_shrinks_then_inflates",
+    "B6_mode_collapse_symmetry",
+    "B7_collapse_loop",
+    "B7_model_collapse",
+]
+
+
+def _config(overrides):
+    """The study's defaults with flat-named overrides (validated)."""
+    return STUDY.default_config().with_overrides(overrides)
+
 
 THREE = np.array([[3.0, 0.0], [0.0, -3.0], [-3.0, 0.0]])
 TWO = np.array([[3.0], [-3.0]])
@@ -228,45 +249,46 @@ def test_bad_arguments():
     with pytest.raises(ConfigError, match="eta"):
         th.learning_ode(th.gmm_target(TWO), 0.7, -0.2, 0.05, 1.0, r=1)
     with pytest.raises(ConfigError, match="fig_taus"):
-        Config().with_overrides({"fig_taus": "0,9"})
+        _config({"learning.fig_taus": "0,9"})
 
 
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"tau_max": "3", "fig_taus": "0,3.5"}, "fig_taus"),
-        ({"fig_taus": "0,0.25"}, "fig_taus"),
-        ({"tau_max": "3.05"}, "tau_max"),
-        ({"b5_taus": "1,1,2"}, "b5_taus"),
-        ({"b5_taus": "2,1"}, "b5_taus"),
+        ({"learning.tau_max": "3", "learning.fig_taus": "0,3.5"}, "learning.fig_taus"),
+        ({"learning.fig_taus": "0,0.25"}, "learning.fig_taus"),
+        ({"learning.tau_max": "3.05"}, "learning.tau_max"),
+        ({"generated_law.taus": "1,1,2"}, "generated_law.taus"),
+        ({"generated_law.taus": "2,1"}, "generated_law.taus"),
         ({"dtau": "0.03"}, "dtau"),
-        ({"b7_tau": "3.005"}, "dtau"),
+        ({"collapse_loop.tau": "3.005"}, "dtau"),
+        ({"generated_law.tau_imbalanced": "3.005"}, "dtau"),
     ],
 )
 def test_config_cross_field_rules(overrides, field):
     with pytest.raises(ConfigError) as info:
-        Config().with_overrides(overrides)
+        _config(overrides)
     assert info.value.field == field
 
 
 def test_config_short_training_is_valid_and_checked_at_valid_times():
     """tau_max = 0.5 used to crash B1 (no spec time <= tau_max); B5 may exceed tau_max."""
-    cfg = Config().with_overrides({"tau_max": "0.5", "fig_taus": "0,0.3"})
-    assert st._b1_times(cfg) == [0.5]
-    assert st._b2_times(cfg) == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5])
-    assert st._ode_end(cfg) == 4.0  # the ODE covers the B5 checkpoints
-    cfg = Config()
-    assert st._b1_times(cfg) == [1.0, 2.0, 3.0, 4.0]
-    assert st._b2_times(cfg) == pytest.approx([0.8, 1.6, 2.4, 3.2, 4.0])
-    cfg = Config().with_overrides({"tau_max": "0.3", "fig_taus": "0"})
-    assert st._b2_times(cfg) == pytest.approx([0.1, 0.2, 0.3])
+    cfg = _config({"learning.tau_max": "0.5", "learning.fig_taus": "0,0.3"})
+    assert learning._b1_times(cfg["learning"]) == [0.5]
+    assert learning._b2_times(cfg["learning"]) == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5])
+    assert generated_law._ode_end(cfg["generated_law"]) == 4.0  # the ODE covers B5's times
+    cfg = STUDY.default_config()
+    assert learning._b1_times(cfg["learning"]) == [1.0, 2.0, 3.0, 4.0]
+    assert learning._b2_times(cfg["learning"]) == pytest.approx([0.8, 1.6, 2.4, 3.2, 4.0])
+    cfg = _config({"learning.tau_max": "0.3", "learning.fig_taus": "0"})
+    assert learning._b2_times(cfg["learning"]) == pytest.approx([0.1, 0.2, 0.3])
 
 
 def test_theory_beyond_tau_max_uses_the_right_time():
     """With tau_max = 3 the B5 theory at tau = 4 must be the tau = 4 state (b = 1.088,
     bulk c_T^2 = 2.08), not the tau = 3 one (b = 0.996, bulk 0.98)."""
-    cfg = Config().with_overrides({"tau_max": "3", "fig_taus": "0,1"})
-    ode = st._ode_main(cfg)
+    cfg = _config({"learning.tau_max": "3", "learning.fig_taus": "0,1"})["generated_law"]
+    ode = ode_three(cfg, generated_law._ode_end(cfg))
     _, Q, b = th.state_at(ode, 4.0, 2, 2)
     assert b == pytest.approx(float(th.skip_connection(4.0, 0.7)), abs=2e-3)
     _, cT = th.reduced_flow(Q, b, np.zeros((1, 2)), cfg.gen_steps)
@@ -368,38 +390,46 @@ def test_learning_ode_blow_up_is_a_divergence():
     assert "eta = 50" in str(info.value)
 
 
-def test_short_training_config_runs_end_to_end():
-    """`--set tau_max=0.5 --set fig_taus=0,0.3` used to crash in the checks (B1 had no
-    time <= tau_max).  Tiny sizes: only the plumbing is tested, not the tolerances."""
-    import pandas as pd
-
-    cfg = Config().with_overrides(
+def test_short_training_config_runs_end_to_end(tmp_path):
+    """`--set learning.tau_max=0.5 --set learning.fig_taus=0,0.3` used to crash in the
+    checks (B1 had no time <= tau_max).  Tiny sizes: only the plumbing is tested, not
+    the tolerances."""
+    cfg = _config(
         {
-            "tau_max": "0.5",
-            "fig_taus": "0,0.3",
-            "d": "100",
-            "b5_d": "100",
-            "b6_d": "100",
-            "b7_d": "60",
-            "b7_generations": "2",
-            "b7_theory_seeds": "2",
-            "n_gen": "200",
-            "b5_n_gen": "200",
+            "learning.tau_max": "0.5",
+            "learning.fig_taus": "0,0.3",
+            "learning.d": "100",
+            "generated_law.d": "100",
+            "collapse_loop.d": "60",
+            "collapse_loop.generations": "2",
+            "collapse_loop.theory_seeds": "2",
+            "learning.n_gen": "200",
+            "generated_law.n_gen_imbalanced": "200",
+            "generated_law.n_gen": "200",
             "reduced_samples": "2000",
             "mc_samples": "1024",
         }
     )
-    theory = st.theory_table(cfg)
-    sims = pd.concat([st.simulate_table(cfg, s).assign(seed=s) for s in (0, 1)], ignore_index=True)
-    out = {c.name: c for c in st.checks(cfg, theory, sims)}
+    result = run_study(STUDY, config=cfg, seeds=[0, 1], out=tmp_path)
+    out = {c.name: c for c in result.checks}
     assert len(out) == 10
+    assert list(out) == CHECKS
     assert all(np.isfinite(c.value) for c in out.values())
     assert "[0.5]" in out["B1_skip_connection"].detail
     assert out["B1_skip_connection"].passed
     # B5 (tau up to 4 > tau_max) reads the ODE at its own times: b(4) = 1.088
-    b5 = theory[(theory.experiment == "B2") & (theory.quantity == "b")]
+    theory = result.theory
+    b5 = theory[
+        (theory.experiment == "generated_law")
+        & (theory.part == "generated")
+        & (theory.quantity == "b")
+    ]
     assert b5[np.isclose(b5.tau, 4.0)].value.iloc[0] == pytest.approx(1.088, abs=2e-3)
-    import matplotlib.pyplot as plt
+    figures = {f.split("/")[-1].removesuffix(".png") for f in result.summary["figures"]}
+    assert figures >= {"sample_size", "fig1_generated_projections"}
 
-    assert set(st.figures(cfg, theory, sims)) >= {"sample_size", "fig1_generated_projections"}
-    plt.close("all")
+
+def test_declared_check_names():
+    """The ten check names are fixed, whatever the configuration."""
+    assert STUDY.check_names() == CHECKS
+    assert STUDY.experiment_names == ["learning", "generated_law", "collapse_loop"]

@@ -7,11 +7,10 @@ import warnings
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pandas as pd
 import pytest
 
 from theorylab.core.errors import ConfigError, DataError
-from theorylab.studies.precision_scaling import Config, quant
+from theorylab.studies.precision_scaling import STUDY, quant
 from theorylab.studies.precision_scaling import fit as ft
 from theorylab.studies.precision_scaling import theory as th
 from theorylab.studies.precision_scaling.data import MarkovLanguage, load_shakespeare
@@ -468,8 +467,9 @@ def test_markov_language_and_its_floor():
 
 def test_training_learns_and_pairs_data():
     from theorylab.studies.precision_scaling import simulate as sim
+    from theorylab.studies.precision_scaling.experiments.runs import Params
 
-    cfg = Config(runs_source="train", d_models=(16,), seq_len=16, batch=8, chunk=25, eval_seqs=64)
+    cfg = Params(runs_source="train", d_models=(16,), seq_len=16, batch=8, chunk=25, eval_seqs=64)
     src = sim.Source(cfg)
     a = src.train(3, 50, 25)
     np.testing.assert_array_equal(a[:25], src.train(3, 25, 25))  # a shorter budget is a prefix
@@ -545,18 +545,18 @@ def test_shakespeare_loader(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("over", "field"),
     [
-        ({"ptq_bits": "1,4"}, "ptq_bits"),
-        ({"d_models": "24,32"}, "d_models"),
-        ({"qat_steps": "510"}, "qat_steps"),
+        ({"runs.ptq_bits": "1,4"}, "runs.ptq_bits"),
+        ({"runs.d_models": "24,32"}, "runs.d_models"),
+        ({"runs.qat_steps": "510"}, "runs.qat_steps"),
         ({"successors": "40"}, "successors"),
         ({"a_gran": "channel"}, "a_gran"),
         ({"data": "shakespeare"}, "data"),
-        ({"ptq_bits": "5,6,8"}, "ptq_bits"),
+        ({"runs.ptq_bits": "5,6,8"}, "runs.ptq_bits"),
     ],
 )
 def test_bad_config_names_the_field(over, field):
     with pytest.raises(ConfigError) as e:
-        Config().with_overrides(over)
+        STUDY.default_config().with_overrides(over)
     assert e.value.field == field
 
 
@@ -565,37 +565,41 @@ def test_cli_bad_set_exits_2_with_one_line():
 
     from theorylab.cli import app
 
-    res = CliRunner().invoke(app, ["run", "precision_scaling", "--set", "ptq_bits=1"])
+    res = CliRunner().invoke(app, ["run", "precision_scaling", "--set", "runs.ptq_bits=1"])
     assert res.exit_code == 2
     lines = [ln for ln in res.output.strip().splitlines() if ln.strip()]
     assert len(lines) == 1 and "ptq_bits" in lines[0]
 
 
 # --------------------------------------------------------------------------
-# the fitted laws are written to fits.parquet (the study's derived table)
+# the fitted laws are written to fits.parquet (the runs experiment's derived table)
 
 
 def test_fitted_laws_go_to_the_fits_table():
-    """STUDY.derived returns fit_table() (experiment="fit"), equal to fits()'s values."""
-    from theorylab.studies.precision_scaling import study as st
+    """runs.derived returns fit_table() (fits.parquet), equal to fits()'s values."""
+    from theorylab.core.checks import evaluate_checks
+    from theorylab.core.experiment import Seed
+    from theorylab.studies.precision_scaling import analysis
 
-    cfg = Config().with_overrides({"fit_boot": "12"})
-    # the quick preset's simulation table without its live parts (rerun, levels)
-    sims = pd.concat(
-        [
-            pd.concat([st.synthetic_rows(cfg, s), st.committed_rows(cfg, s)]).assign(seed=s)
-            for s in range(3)
-        ],
-        ignore_index=True,
-    )
-    theory = st.theory_table(cfg)
-    n0 = len(theory)
-    checks = st.checks(cfg, theory, sims)
+    cfg = STUDY.default_config().with_overrides({"runs.fit_boot": "12"})
+    # the quick preset's tables without its live parts (rerun, levels)
+    tables = {}
+    for name in ("calculator", "synthetic", "runs", "compute_optimal"):
+        e = STUDY.experiment(name)
+        seeds = [Seed(STUDY.id, name, s) for s in range(3)]
+        tables[name] = (e.run_theory(cfg[name]), e.run_simulation(cfg[name], seeds))
+    n0 = {name: len(th_) for name, (th_, _) in tables.items()}
+    checks = [
+        c
+        for name, (th_, sm) in tables.items()
+        for c in evaluate_checks(STUDY.experiment(name).checks, cfg[name], th_, sm, name)
+    ]
     assert len(checks) >= 15 and all(c.passed for c in checks)
-    assert len(theory) == n0  # checks do not modify the tables they are given
-    fit = st.STUDY.derived(cfg, theory, sims)["fits"]
-    assert (fit.experiment == "fit").all()
-    F = st.fits(cfg, sims)
+    assert {n: len(t) for n, (t, _) in tables.items()} == n0  # checks do not modify the tables
+    p, (theory, sims) = cfg["runs"], tables["runs"]
+    fit = STUDY.experiment("runs").derived(p, theory, sims)["fits"]
+    assert "experiment" not in fit  # the runner adds no column to a derived table
+    F = analysis.fits(p, sims)
     laws = {"base", "size", "neff", "ptq_nls_rtn", "ptq_nls_gptq", "ptq_ols_rtn"}
     assert laws <= set(fit.setting)
     pairs = [(k, F[k]) for k in ("base", "base_floor", "size", "neff") if k in F]
@@ -615,3 +619,48 @@ def test_fitted_laws_go_to_the_fits_table():
     assert set(g.index) == {"gamma_w", "gamma_a", "gamma_kv"}
     assert (g.ci_low <= g["value"]).all() and (g["value"] <= g.ci_high).all()
     assert 0.5 < fit[fit.setting == "base"].r2.iloc[0] <= 1.0
+
+
+# --------------------------------------------------------------------------
+# the experiments: fixed check names, a rerun that cannot compare says why
+
+QUICK_CHECKS = [
+    "calculator_test_vectors",
+    "critical_data_is_stationary",
+    "fit_recovers_exponents_and_E",
+    "fit_recovers_gammas",
+    "fit_recovers_ptq_law",
+    "rerun_matches_committed_table",
+    "ptq_second_order_bit_ratio",
+    "ptq_at_2_3_bits_costs_loss",
+    "ptq_degradation_grows_with_tokens",
+    "more_tokens_can_hurt_after_ptq",
+    "larger_models_degrade_less",
+    "gptq_degrades_less_than_rtn",
+    "lower_training_precision_costs_loss",
+    "combined_quantization_costs_more",
+    "low_precision_training_degrades_less",
+    "runs_below_unigram_entropy",
+    "quantizer_levels_at_most_2_pow_P",
+    "optimal_precision_independent_of_compute",
+    "optimal_precision_grows_with_log_compute_at_fixed_N",
+]
+
+
+def test_declared_check_names_are_the_fixed_list():
+    assert STUDY.check_names() == QUICK_CHECKS
+    for preset in ("quick", "train", "full"):
+        STUDY.preset(preset)  # every preset validates
+
+
+def test_rerun_against_a_table_of_another_config_is_not_evaluable():
+    from theorylab.core.checks import evaluate_checks
+    from theorylab.core.experiment import Seed
+
+    cfg = STUDY.default_config().with_overrides({"n_layers": "1"})
+    e = STUDY.experiment("rerun")
+    sims = e.run_simulation(cfg["rerun"], [Seed(STUDY.id, "rerun", 0)])
+    assert sims.empty  # nothing was trained
+    (c,) = evaluate_checks(e.checks, cfg["rerun"], e.run_theory(cfg["rerun"]), sims, "rerun")
+    assert c.name == "rerun_matches_committed_table" and not c.passed
+    assert "not evaluated" in c.detail and "n_layers" in c.detail

@@ -7,7 +7,8 @@ from scipy.optimize import brentq
 from theorylab.core.compare import agreement_ratio
 from theorylab.core.errors import ConfigError
 from theorylab.core.spectra import power_law_spectrum
-from theorylab.studies.rf_ensembles import Config
+from theorylab.core.train import key_for
+from theorylab.studies.rf_ensembles import STUDY
 from theorylab.studies.rf_ensembles import simulate as sim
 from theorylab.studies.rf_ensembles import theory as th
 
@@ -180,8 +181,8 @@ def test_theory_matches_simulation_at_random_points():
         errs = np.array(
             [
                 sim.linear_errors(
-                    sim.key_for(s, 99, i),
-                    sim.key_for(s, 98, i),
+                    key_for(s, 99, i),
+                    key_for(s, 98, i),
                     sp.eigs,
                     sp.weights,
                     noise,
@@ -208,7 +209,7 @@ def test_simulation_ridge_convention_matches_direct_solve():
 
     sp = power_law_spectrum(50, 1.5, 0.8)
     P, N, ridge = 30, 20, 1e-2
-    k_data, k_proj = sim.key_for(0, 5), sim.key_for(1, 5)
+    k_data, k_proj = key_for(0, 5), key_for(1, 5)
     err = sim.linear_errors(k_data, k_proj, sp.eigs, sp.weights, 0.0, np.array([ridge]), P, N, 1)
     err = err[0]
     with jax.enable_x64(True):
@@ -248,10 +249,77 @@ def test_bad_arguments_raise_config_error_naming_them(kwargs, name):
 
 
 def test_config_cross_field_rules():
-    Config().validate()
+    cfg = STUDY.default_config()
+    cfg.validate()
     with pytest.raises(ConfigError, match="ks"):
-        Config().with_overrides({"ks": "1,3"})
-    with pytest.raises(ConfigError, match="exponent_N_max"):
-        Config().with_overrides({"exponent_N_max": "50000"})
-    with pytest.raises(ConfigError, match="scaling_ells"):
-        Config().with_overrides({"scaling_ells": "0.5,1.5"})
+        cfg.with_overrides({"ridge_curve.ks": "1,3"})
+    with pytest.raises(ConfigError, match=r"exponent\.N_max"):
+        cfg.with_overrides({"exponent.N_max": "50000"})
+    with pytest.raises(ConfigError, match=r"scaling\.ells"):
+        cfg.with_overrides({"scaling.ells": "0.5,1.5"})
+
+
+# --------------------------------------------------------------------------
+# the study in the experiment form
+
+BASELINE_CHECKS = [
+    "V1_error_vs_ridge_K1",
+    "V1_error_vs_ridge_K4",
+    "V1_tuned_ridge_error",
+    "V2_no_free_lunch_simulation",
+    "V2_no_free_lunch_simulation_steps",
+    "V2_untuned_ridge_ensembles_can_win",
+    "V2_no_free_lunch_theory",
+    "V2_more_is_better_N_and_P",
+    "V3_overparameterised_M_only",
+    "V3_excess_falls_as_1_over_M",
+    "V4_scaling_exponent_closed_form",
+    "V5_simulated_exponent",
+    "V6_digits_tuned_error",
+    "V6_digits_no_free_lunch",
+]
+
+
+def test_declared_checks_are_the_fixed_names():
+    names = STUDY.check_names()
+    assert sorted(names) == sorted([*BASELINE_CHECKS, "V1_error_vs_ridge_all_K"])
+    assert STUDY.check_names("scaling") == ["V5_simulated_exponent"]
+    # the names do not follow the config: the full preset declares the same ones
+    assert [c for e in STUDY.experiments for c in e.check_names] == names
+    cfg = STUDY.preset("full").with_overrides({"scaling.Ms": "32,64,128"})
+    assert cfg.get("scaling.Ms") == (32, 64, 128)
+
+
+def test_theory_only_experiments_run_with_their_declared_checks(tmp_path):
+    import theorylab
+
+    res = theorylab.run(
+        "rf_ensembles",
+        only="overparam,no_free_lunch",
+        overrides={"no_free_lunch.D": 2000, "no_free_lunch.draws": 2, "overparam.D": 2000},
+        seeds=1,
+        out=tmp_path,
+    )
+    assert [c.name for c in res.checks] == STUDY.check_names("no_free_lunch,overparam")
+    assert set(res.theory.experiment) == {"no_free_lunch", "overparam"}
+
+
+def test_check_on_an_absent_K_is_reported_not_dropped():
+    """With K = 4 not simulated, V1_error_vs_ridge_K4 is not evaluable, not missing."""
+    import pandas as pd
+
+    from theorylab.core.checks import evaluate_checks
+
+    exp = STUDY.experiment("ridge_curve")
+    p = STUDY.default_config().with_overrides({"ridge_curve.ks": "1,16"})["ridge_curve"]
+    theory = exp.run_theory(p)
+    part = theory[theory.part == "sim"]
+    sims = pd.concat(
+        [part.assign(seed=s, error=part.error * (1 + 0.01 * s)) for s in range(3)],
+        ignore_index=True,
+    )[["seed", "K", "N", "M", "P", "ridge", "error"]]
+    checks = {c.name: c for c in evaluate_checks(exp.checks, p, theory, sims)}
+    assert list(checks) == exp.check_names
+    assert not checks["V1_error_vs_ridge_K4"].passed
+    assert "not evaluated" in checks["V1_error_vs_ridge_K4"].detail
+    assert checks["V1_error_vs_ridge_K1"].passed

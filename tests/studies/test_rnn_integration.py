@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from theorylab.cli import app
 from theorylab.core.compare import agreement_ratio
 from theorylab.core.errors import ConfigError, DivergenceError, SolverError
-from theorylab.studies.rnn_integration import Config
+from theorylab.studies.rnn_integration import STUDY
 from theorylab.studies.rnn_integration import simulate as sim
 from theorylab.studies.rnn_integration import theory as th
 
@@ -520,20 +520,20 @@ def test_diverging_flow_and_failing_solver():
 
 
 def test_config_rules_and_cli_errors(tmp_path):
-    Config().validate()
+    cfg = STUDY.default_config().validate()
     with pytest.raises(ConfigError, match="diverges") as info:
-        Config().with_overrides({"c_star": "0"})
-    assert info.value.field == "c_star"
+        cfg.with_overrides({"rich.c_star": "0"})
+    assert info.value.field == "rich.c_star"
     with pytest.raises(ConfigError, match="Hurwitz") as info:
-        Config().with_overrides({"bulk_sigma": "1.2", "sigmas": "0.1,1.2"})
-    assert info.value.field == "bulk_sigma"
+        cfg.with_overrides({"bulk.sigma": "1.2", "bulk.sigmas": "0.1,1.2"})
+    assert info.value.field == "bulk.sigma"
     with pytest.raises(ConfigError, match="record_dt"):
-        Config().with_overrides({"record_dt": "0.07"})
-    with pytest.raises(ConfigError, match="bulk_sigma"):
-        Config().with_overrides({"sigmas": "0.1,0.2"})
+        cfg.with_overrides({"rich.record_dt": "0.07"})
+    with pytest.raises(ConfigError, match=r"bulk\.sigmas.*sigma=0\.3"):
+        cfg.with_overrides({"bulk.sigmas": "0.1,0.2"})
     r = CliRunner().invoke(
-        app, ["run", "rnn_integration", "--set", "c_star=-0.1", "--out", str(tmp_path)]
+        app, ["run", "rnn_integration", "--set", "rich.c_star=-0.1", "--out", str(tmp_path)]
     )
     assert r.exit_code == 2
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: c_star=") and "diverges" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("error: rich.c_star=") and "diverges" in lines[0]

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from theorylab.core.compare import agreement_ratio
-from theorylab.core.deteq import renormalized_ridge, support_edge
+from theorylab.core.deteq import renormalized_ridge, rf_error, support_edge
 from theorylab.core.errors import ConfigError
 from theorylab.core.spectra import power_law_spectrum
-from theorylab.studies.rf_ensembles.theory import ensemble_error
-from theorylab.studies.sgd_linear import Config
+from theorylab.core.train import key_for
+from theorylab.studies.sgd_linear import STUDY
 from theorylab.studies.sgd_linear import simulate as sim
 from theorylab.studies.sgd_linear import theory as th
 
@@ -85,7 +85,7 @@ def test_online_theory_matches_simulation_at_random_points():
         s2 = rng.uniform(0, 0.1)
         sp = power_law_spectrum(100, alpha, r)
         lr = rng.uniform(0.2, 0.6) * th.online_stability_edge(sp.eigs, B)
-        curves = sim.online_sgd(sim.key_for(i, 77), sp.eigs, sp.weights, s2, lr, B, 300, 400)
+        curves = sim.online_sgd(key_for(i, 77), sp.eigs, sp.weights, s2, lr, B, 300, 400)
         L = th.online_sgd_curve(sp.eigs, sp.target_power, lr, B, 300, s2)
         ts = [1, 3, 10, 30, 100, 300]
         m, se = curves.mean(0)[ts], curves.std(0, ddof=1)[ts] / np.sqrt(400)
@@ -122,7 +122,7 @@ def test_online_rf_equivalent_vs_exact_given_F():
     ex = np.array(
         [
             sim.online_rf_exact(
-                sim.rf_projection(sim.key_for(s, 5), sp.eigs, sp.weights, 0.02, N), lr, B, T
+                sim.rf_projection(key_for(s, 5), sp.eigs, sp.weights, 0.02, N), lr, B, T
             )
             for s in range(40)
         ]
@@ -134,9 +134,9 @@ def test_online_rf_equivalent_vs_exact_given_F():
 
 def test_online_rf_simulation_matches_exact_given_F():
     sp = power_law_spectrum(300, 1.5, 0.8)
-    proj = sim.rf_projection(sim.key_for(0, 6), sp.eigs, sp.weights, 0.05, 50)
+    proj = sim.rf_projection(key_for(0, 6), sp.eigs, sp.weights, 0.05, 50)
     ex = sim.online_rf_exact(proj, 1.0, 2, 200)
-    c = sim.online_rf(sim.key_for(1, 6), proj, 1.0, 2, 200, 400)
+    c = sim.online_rf(key_for(1, 6), proj, 1.0, 2, 200, 400)
     ts = [1, 10, 50, 200]
     m, se = c.mean(0)[ts], c.std(0, ddof=1)[ts] / np.sqrt(400)
     assert np.all(agreement_ratio(ex[ts], m, se, 3, 0.01) <= 1)
@@ -171,12 +171,12 @@ def test_gd_contour_converged(sp200):
 @pytest.mark.parametrize("P", [25, 100])
 def test_gd_long_time_limit_is_ridgeless_regression(P):
     """t -> inf: GD from zero reaches the min-norm (ridgeless) solution, whose risk is
-    the kernel-ridge formula at zero ridge (rf_ensembles, N = inf)."""
+    the kernel-ridge formula at zero ridge (the single-member RF error at N = inf)."""
     eigs = np.linspace(0.5, 1.5, 50) / 50
     power = eigs * np.linspace(1.0, 0.2, 50) ** 2
     lr = 1.0 / support_edge(eigs, P)
     _, te = th.gd_curves(eigs, power, P, lr, 3000, 0.1)
-    limit = ensemble_error(eigs, power, P, np.inf, 1, 0.0, 0.1)
+    limit = rf_error(eigs, power, P, np.inf, 0.0, 0.1)
     assert te[-1] == pytest.approx(float(limit), rel=1e-6)
 
 
@@ -184,7 +184,7 @@ def _gd_exact_average(sp, P, lr, T, s2, datasets, seed):
     """Exact GD curves (closed form per data set) averaged over data sets."""
     tr, te = [], []
     for d in range(datasets):
-        X, y = sim.sample_data(sim.key_for(seed, d), sp.eigs, sp.weights, s2, P)
+        X, y = sim.sample_data(key_for(seed, d), sp.eigs, sp.weights, s2, P)
         a, b = sim.full_batch_gd(X, y, sp.eigs, sp.weights, s2, lr, T)
         tr.append(a)
         te.append(b)
@@ -230,14 +230,14 @@ def test_multipass_exact_recursion(sp200):
     """The exact recursion given the data: B -> inf equals GD on the same data, and it
     matches multi-pass SGD chains."""
     sp = power_law_spectrum(60, 1.5, 0.8)
-    X, y = sim.sample_data(sim.key_for(0, 8), sp.eigs, sp.weights, 0.1, 30)
+    X, y = sim.sample_data(key_for(0, 8), sp.eigs, sp.weights, 0.1, 30)
     lr = 0.4 / support_edge(sp.eigs, 30)
     tr_gd, te_gd = sim.full_batch_gd(X, y, sp.eigs, sp.weights, 0.1, lr, 50)
     tr, te = sim.multipass_exact(X, y, sp.eigs, sp.weights, lr, 10**12, 50)
     np.testing.assert_allclose(tr, tr_gd, rtol=1e-8)
     np.testing.assert_allclose(te + 0.1, te_gd, rtol=1e-8)
     tr, te = sim.multipass_exact(X, y, sp.eigs, sp.weights, lr, 2, 50)
-    ctr, cte = sim.multipass_sgd(sim.key_for(1, 8), X, y, sp.eigs, sp.weights, 0.1, lr, 2, 50, 2000)
+    ctr, cte = sim.multipass_sgd(key_for(1, 8), X, y, sp.eigs, sp.weights, 0.1, lr, 2, 50, 2000)
     ts = [1, 5, 20, 50]
     for ex, c in ((tr, ctr), (te + 0.1, cte)):
         m, se = c.mean(0)[ts], c.std(0, ddof=1)[ts] / np.sqrt(2000)
@@ -276,7 +276,7 @@ def test_two_point_vs_sampled_data():
     sp = power_law_spectrum(300, 1.5, 0.8)
     perm = np.random.default_rng(0).permutation(300)
     for A in (sp.eigs, np.ones(300), sp.eigs[perm]):
-        v = sim.static_two_point(sim.key_for(0, 9), sp.eigs, sp.weights, 150, 1e-3, 3e-2, A, 30)
+        v = sim.static_two_point(key_for(0, 9), sp.eigs, sp.weights, 150, 1e-3, 3e-2, A, 30)
         de = th.two_point(sp.eigs, 150, 1e-3, 3e-2, A, sp.weights)
         assert agreement_ratio(de, v.mean(), v.std(ddof=1) / np.sqrt(30), 3, 0.03) <= 1
 
@@ -292,10 +292,76 @@ def test_exponent_closed_forms():
 
 
 def test_config_rules():
-    Config().validate()
-    with pytest.raises(ConfigError, match="online_lrs"):
-        Config().with_overrides({"online_lrs": "0.5"})
-    with pytest.raises(ConfigError, match="beyond the edge"):
-        Config().with_overrides({"online_lrs": "0.5,9"})
-    with pytest.raises(ConfigError, match="gd_lr_frac"):
-        Config().with_overrides({"gd_lr_frac": "2.5"})
+    cfg = STUDY.default_config().validate()
+    with pytest.raises(ConfigError, match=r"online\.lrs"):
+        cfg.with_overrides({"online.lrs": "0.5"})
+    with pytest.raises(ConfigError, match="beyond the edge") as info:
+        cfg.with_overrides({"online.lrs": "0.5,9"})
+    assert info.value.field == "online.lrs"
+    with pytest.raises(ConfigError, match=r"gd\.lr_frac"):
+        cfg.with_overrides({"gd.lr_frac": "2.5"})
+    with pytest.raises(ConfigError, match=r"multipass\.lr_fracs"):
+        cfg.with_overrides({"multipass.lr_fracs": "0.3"})
+    with pytest.raises(ConfigError, match=r"exponents\.pairs"):
+        cfg.with_overrides({"exponents.pairs": "1.5,0.3,0.9,0.4"})
+    # the shared spectrum reaches the experiments' rules: at alpha = 3 the B = 8 edge is 1.92
+    with pytest.raises(ConfigError, match=r"online\.lrs"):
+        cfg.with_overrides({"alpha": "3"})
+    STUDY.preset("full")
+
+
+BASELINE_CHECKS = {
+    "A1_static_two_point",
+    "A2_online_sgd_exact",
+    "A2_online_sgd_near_edge",
+    "A2_fourth_moment_needed_near_edge",
+    "A3_online_rf_equivalent",
+    "A3_online_rf_simulation_given_F",
+    "A4_gd_test",
+    "A4_gd_train",
+    "A5_multipass_exact_recursion",
+    "A5_multipass_decoupled",
+    "M4_kernel_sgd_digits",
+    "A6_forcing_exponent",
+    "A6_floor_exponent",
+    "A4_early_stopping_minimum",
+}
+
+
+def test_declared_checks_and_experiments():
+    """The study declares the fixed check names it has always reported."""
+    names = STUDY.check_names()
+    assert len(names) == len(set(names)) and set(names) == BASELINE_CHECKS
+    experiments = "static online rf gd multipass digits exponents".split()
+    assert STUDY.experiment_names == experiments
+    assert STUDY.check_names("gd") == ["A4_gd_test", "A4_gd_train", "A4_early_stopping_minimum"]
+
+
+# --------------------------------------------------------------------------
+# batched simulations equal the per-data-set ones
+
+
+def test_sampled_gd_equals_full_batch_gd(sp200):
+    import jax
+
+    keys = jax.random.split(key_for(0, 10), 3)
+    lr = 0.77 / support_edge(sp200.eigs, 80)
+    tr, te = sim.sampled_gd(keys, sp200.eigs, sp200.weights, 0.1, lr, 80, 40)
+    assert tr.shape == te.shape == (3, 41)
+    for i in range(3):
+        X, y = sim.sample_data(keys[i], sp200.eigs, sp200.weights, 0.1, 80)
+        a, b = sim.full_batch_gd(X, y, sp200.eigs, sp200.weights, 0.1, lr, 40)
+        np.testing.assert_allclose(tr[i], a, rtol=1e-12)
+        np.testing.assert_allclose(te[i], b, rtol=1e-12)
+        assert a[0] == pytest.approx(np.mean(y**2), rel=1e-12)  # |X w - y|^2 / P at w = 0
+
+
+def test_static_two_point_stacked_matrices(sp200):
+    As = np.stack([sp200.eigs, np.ones(200)])
+    v = sim.static_two_point(key_for(0, 11), sp200.eigs, sp200.weights, 100, 1e-3, 3e-2, As, 3)
+    assert v.shape == (3, 2)
+    for j in range(2):
+        one = sim.static_two_point(
+            key_for(0, 11), sp200.eigs, sp200.weights, 100, 1e-3, 3e-2, As[j], 3
+        )
+        np.testing.assert_allclose(v[:, j], one, rtol=1e-12)

@@ -1,5 +1,5 @@
 """DMFT of deep linear networks (Bordelon, Pehlevan; arXiv 2502.02531)."""
 
-from .study import STUDY, Config
+from .study import STUDY
 
-__all__ = ["STUDY", "Config"]
+__all__ = ["STUDY"]

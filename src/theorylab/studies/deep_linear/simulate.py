@@ -16,11 +16,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from theorylab.core.errors import ConfigError, check_array, check_int, check_scalar
-from theorylab.core.train import check_finite, f64, key_for
+from theorylab.core.train import key_for, x64
 
 from .theory import _params, _positive, _spectrum_pair
 
-__all__ = ["key_for", "population_gd", "train_curves"]
+__all__ = ["population_gd", "train_curves"]
 
 
 def _init(key, D: int, N: int, n_hidden: int):
@@ -83,9 +83,10 @@ def _train(key, lam, b, gamma0, eta0, noise, beta_r, *, D, N, P, depth, steps, o
     return test, train
 
 
+@x64(check="deep linear network training")
 @partial(jax.jit, static_argnames=("D", "N", "P", "depth", "steps", "online", "residual"))
 def _train_batch(keys, lam, b, gamma0, eta0, noise, beta_r, **static):
-    """:func:`_train` vmapped over seed keys, traced and compiled once per shape."""
+    """:func:`_train` vmapped over seed keys, compiled once per shape, run in float64."""
     fn = partial(_train, **static)
     return jax.vmap(fn, in_axes=(0, None, None, None, None, None, None))(
         keys, lam, b, gamma0, eta0, noise, beta_r
@@ -114,8 +115,10 @@ def train_curves(
 
     Parameters
     ----------
-    seeds : sequence of int
-        Each seed draws its own weights, teacher and data (vmapped).
+    seeds : sequence of int, or sequence of JAX PRNG keys, length n
+        Each seed draws its own weights, teacher and data (vmapped).  A key
+        (``jax.random.key``, e.g. from an experiment's ``Seed.key``) is used
+        as it is; an integer s gives the key ``key_for(s, stream)``.
     D : int
         Input dimension; N = round(nu D) hidden units, P = round(alpha D) samples
         (or batch size when ``online``).
@@ -125,11 +128,12 @@ def train_curves(
         Input covariance eigenvalues (length D) and per-mode target powers
         lambda_k b_k^2 (the teacher is beta*_k ~ N(0, b_k^2)).
     stream : int
-        Extra index folded into each seed's key (separates experiments).
+        With integer seeds: an index >= 0 folded into each seed's key, so that
+        different callers can draw independent streams from the same seeds.
 
     Returns
     -------
-    test, train : numpy.ndarray, shape (len(seeds), steps)
+    test, train : numpy.ndarray, shape (n, steps)
         Losses before update t = 0..steps-1.
 
     Raises
@@ -139,9 +143,7 @@ def train_curves(
     """
     D = check_int("D", D, 1)
     p = _params(depth, nu, alpha, gamma0, eta0, steps, noise, online, residual, beta0, branch_scale)
-    seeds = list(seeds) if np.ndim(seeds) else [seeds]
-    if not seeds or not all(isinstance(s, (int, np.integer)) for s in seeds):
-        raise ConfigError("seeds", seeds, "must be a non-empty sequence of integers")
+    keys = _seed_keys(seeds, stream)
     N = max(round(p["nu"] * D), 1)
     P = max(round(p["alpha"] * D), 1)
     if spectrum is None:
@@ -159,29 +161,48 @@ def train_curves(
         b = np.sqrt(power / lam)
     depth, gamma0, eta0, noise, beta_r = p["L"], p["gamma0"], p["eta0"], p["noise"], p["beta_r"]
     steps, online, residual = p["T"], p["online"], p["residual"]
-    with jax.enable_x64(True):
-        keys = jnp.stack([key_for(int(s), 11, int(stream) % 2**31) for s in seeds])
-        test, train = _train_batch(
-            keys,
-            f64(lam),
-            f64(b),
-            f64(gamma0),
-            f64(eta0),
-            f64(noise),
-            f64(beta_r),
-            D=D,
-            N=N,
-            P=P,
-            depth=int(depth),
-            steps=int(steps),
-            online=bool(online),
-            residual=bool(residual),
+    return _train_batch(
+        keys,
+        lam,
+        b,
+        gamma0,
+        eta0,
+        noise,
+        beta_r,
+        D=D,
+        N=N,
+        P=P,
+        depth=int(depth),
+        steps=int(steps),
+        online=bool(online),
+        residual=bool(residual),
+    )
+
+
+def _is_key(x) -> bool:
+    return isinstance(x, jax.Array) and jnp.issubdtype(x.dtype, jax.dtypes.prng_key)
+
+
+def _seed_keys(seeds, stream):
+    """Stacked PRNG keys, one per seed: keys pass through, an integer s gives key_for(s, stream)."""
+    if _is_key(seeds):
+        items = list(seeds.reshape(-1))
+    else:
+        try:
+            items = list(seeds)
+        except TypeError:  # a single seed
+            items = [seeds]
+    if items and all(_is_key(s) and s.ndim == 0 for s in items):
+        return jnp.stack(items)
+    if not items or not all(isinstance(s, int | np.integer) for s in items):
+        raise ConfigError(
+            "seeds", seeds, "must be a non-empty sequence of integers or of PRNG keys"
         )
-        test, train = np.asarray(test), np.asarray(train)
-    check_finite(test, "deep linear network training")
-    return test, train
+    stream = check_int("stream", stream, 0)
+    return jnp.stack([key_for(int(s), stream) for s in items])
 
 
+@x64(check="population gradient descent")
 @partial(jax.jit, static_argnames=("N", "steps"))
 def _population_gd(key, lam, power, gamma0, eta0, *, N, steps):
     D = lam.shape[0]
@@ -220,7 +241,8 @@ def population_gd(key, lam, power, *, nu: float, gamma0: float, eta0: float, ste
 
     Parameters
     ----------
-    key : PRNG key (weights and the teacher's signs)
+    key : JAX PRNG key, shape ()
+        ``jax.random.key`` of the initial weights and the teacher's signs.
     lam : array_like, shape (D,)
         Input covariance eigenvalues.
     power : array_like, shape (D,)
@@ -252,7 +274,4 @@ def population_gd(key, lam, power, *, nu: float, gamma0: float, eta0: float, ste
     steps = check_int("steps", steps, 1)
     D = len(lam)
     N = max(round(nu * D), 1)
-    with jax.enable_x64(True):
-        out = _population_gd(key, f64(lam), f64(power), f64(gamma0), f64(eta0), N=N, steps=steps)
-        out = np.asarray(out)
-    return check_finite(out, "population gradient descent")
+    return _population_gd(key, lam, power, gamma0, eta0, N=N, steps=steps)

@@ -42,7 +42,7 @@ from theorylab.core.errors import (
     check_scalar,
 )
 
-__all__ = ["DMFTResult", "dmft", "mup_gamma0", "ntk_gamma0"]
+__all__ = ["DMFTResult", "dmft", "mup_gamma0", "ntk_gamma0", "power_law_task"]
 
 _BLOWUP = 1e8  # test error this many times its initial value counts as divergence
 
@@ -100,6 +100,45 @@ def mup_gamma0(nu, gamma0: float = 1.0):
     nu = check_array("nu", nu, positive=True)
     gamma0 = check_scalar("gamma0", gamma0, "must be a finite number > 0", _positive)
     return np.full_like(nu, gamma0)
+
+
+def power_law_task(D: int, a: float, beta: float):
+    """Power-law spectrum and task: lambda_k = k^-a, target power lambda_k b_k^2 ~ k^(-a beta - 1).
+
+    The source/capacity setting of docs/deep_linear.md, section "The power-law
+    acceleration": a task of difficulty ``beta`` (hard for beta < 1), with the
+    target powers normalised so that the initial error sum_k lambda_k b_k^2 / D
+    is 1.
+
+    Parameters
+    ----------
+    D : int
+        Number of modes, >= 1.
+    a : float
+        Spectral decay exponent, > 0.
+    beta : float
+        Task exponent, > 0.
+
+    Returns
+    -------
+    lam : numpy.ndarray, shape (D,)
+        Eigenvalues lambda_k = k^-a, k = 1..D.
+    power : numpy.ndarray, shape (D,)
+        Target power per mode, summing to D.
+
+    Raises
+    ------
+    ConfigError
+        If an argument is out of range (named in the error).
+    """
+    D = check_int("D", D, 1)
+    a = check_scalar("a", a, "must be a finite number > 0", _positive)
+    beta = check_scalar("beta", beta, "must be a finite number > 0", _positive)
+    k = np.arange(1, D + 1, dtype=float)
+    lam = k**-a
+    power = k ** (-a * beta - 1.0)
+    power *= D / power.sum()
+    return lam, power
 
 
 @dataclass
@@ -389,6 +428,40 @@ def _copy(state: dict) -> dict:
     }
 
 
+def _solve_chunk(state: dict, modes: _Modes, p: dict, e0, tol: float, max_sweeps: int):
+    """Fixed-point sweeps on the current time window until the change is below ``tol``.
+
+    Returns (state, e0, sweeps, residual); ``e0`` is the initial test error (the
+    divergence reference), set on the first sweep.
+    """
+    eta0, T = p["eta0"], state["C_e"].shape[0]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        sweep, res = 0, 0.0
+        while sweep < max_sweeps:
+            sweep += 1
+            old = _copy(state)
+            try:
+                state = _sweep(state, modes, p)
+            except np.linalg.LinAlgError as exc:
+                raise DivergenceError(
+                    f"DMFT at eta0={eta0:g} (singular response operator: {exc})",
+                    _first_bad(old, e0),
+                ) from exc
+            diag = np.diag(state["C_e"])
+            e0 = diag[0] if e0 is None else e0
+            if not np.all(np.isfinite(diag)) or np.any(np.abs(diag) > _BLOWUP * abs(e0)):
+                raise DivergenceError(
+                    f"DMFT at eta0={eta0:g}: the test error grows without bound",
+                    _first_bad(state, e0),
+                )
+            res = _change(state, old)
+            if res <= tol * max(1.0, float(np.max(np.abs(state["C_e"])))):
+                return state, e0, sweep, res
+    raise SolverError(
+        f"DMFT fixed point on [0, {T}) at eta0={eta0:g}", residual=res, iterations=sweep
+    )
+
+
 # ----------------------------------------------------------------------------
 # public solver
 
@@ -486,37 +559,9 @@ def dmft(
     T_final = p["T"]
     T = min(chunk, T_final)
     state = _initial_state(p, T)
-    total_sweeps = 0
-    res = 0.0
-    e0 = None
+    total_sweeps, e0 = 0, None
     while True:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            sweep = 0
-            while sweep < max_sweeps:
-                sweep += 1
-                old = _copy(state)
-                try:
-                    state = _sweep(state, modes, p)
-                except np.linalg.LinAlgError as exc:
-                    raise DivergenceError(
-                        f"DMFT at eta0={eta0:g} (singular response operator: {exc})",
-                        _first_bad(old, e0),
-                    ) from exc
-                diag = np.diag(state["C_e"])
-                e0 = diag[0] if e0 is None else e0
-                if not np.all(np.isfinite(diag)) or np.any(np.abs(diag) > _BLOWUP * abs(e0)):
-                    raise DivergenceError(
-                        f"DMFT at eta0={eta0:g}: the test error grows without bound",
-                        _first_bad(state, e0),
-                    )
-                res = _change(state, old)
-                scale = max(1.0, float(np.max(np.abs(state["C_e"]))))
-                if res <= tol * scale:
-                    break
-            if res > tol * max(1.0, float(np.max(np.abs(state["C_e"])))):
-                raise SolverError(
-                    f"DMFT fixed point on [0, {T}) at eta0={eta0:g}", residual=res, iterations=sweep
-                )
+        state, e0, sweep, res = _solve_chunk(state, modes, p, e0, tol, max_sweeps)
         total_sweeps += sweep
         if T == T_final:
             break
@@ -530,19 +575,8 @@ def dmft(
         }
     )
     if return_state:
-        result = DMFTResult(
-            C_e=state["C_e"],
-            C_delta=state["C_delta"],
-            C_r=state["C_r"],
-            C_h=state["C_h"],
-            C_g=state["C_g"],
-            R_h=state["R_h"],
-            R_g=state["R_g"],
-            R_delta=state["R_delta"],
-            sweeps=total_sweeps,
-            residual=res,
-        )
-        return df, result
+        keys = ("C_e", "C_delta", "C_r", "C_h", "C_g", "R_h", "R_g", "R_delta")
+        return df, DMFTResult(**{k: state[k] for k in keys}, sweeps=total_sweeps, residual=res)
     return df
 
 

@@ -1,5 +1,5 @@
 """A solvable model of learning generative diffusion (Cui, Pehlevan, Lu; arXiv 2501.03937)."""
 
-from .study import STUDY, Config
+from .study import STUDY
 
-__all__ = ["STUDY", "Config"]
+__all__ = ["STUDY"]

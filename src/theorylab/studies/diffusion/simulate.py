@@ -5,6 +5,11 @@ docs/diffusion.md): one pass of online SGD with batch 1 on
 (1/2)|f(x_t) - x_1|^2, step eta on W plus weight decay eta lam / d, step
 eta / d^2 on the skip connection b; the structured subspace U is spanned by the
 first k coordinates.  Generation runs the full Euler flow in d dimensions.
+
+The jitted kernels run in float64 through :func:`theorylab.core.train.x64`
+(which also raises :class:`~theorylab.core.errors.DivergenceError` on a
+non-finite output); keys come from the caller (a study passes
+``Seed.key(...)``).
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from theorylab.core.train import check_finite, f64, key_for
+# key_for (integer key paths) is re-exported for the unit tests and the benchmark only;
+# the study's experiments derive every key from their Seed.
+from theorylab.core.train import key_for, x64  # noqa: F401
 
-__all__ = ["full_flow", "init_weights", "key_for", "train_gmm", "train_on_samples"]
+__all__ = ["full_flow", "init_weights", "train_gmm", "train_on_samples"]
 
 
 def init_weights(centroids, r: int, d: int, scale: float = 0.1) -> np.ndarray:
@@ -29,6 +36,9 @@ def init_weights(centroids, r: int, d: int, scale: float = 0.1) -> np.ndarray:
         Centroid coordinates in the first k input coordinates.
     r, d : int
         Hidden units and input dimension.
+    scale : float
+        Scale of the initialised rows (0.1 in the authors' code); rows
+        gamma >= min(r, K) are 0.
 
     Returns
     -------
@@ -55,10 +65,12 @@ def _sgd_step(W, b, x0, x1, alpha, beta, eta, lam):
 
 
 def _stats(W, b, k):
+    """(b, Omega, Q): b first, so a divergence is reported at its record."""
     d = W.shape[1]
-    return W[:, :k] / jnp.sqrt(d), W @ W.T / d, b
+    return b, W[:, :k] / jnp.sqrt(d), W @ W.T / d
 
 
+@x64(check="autoencoder SGD")
 @partial(jax.jit, static_argnames=("k", "n_chunks", "chunk"))
 def _train_gmm(key, W, b, centroids, weights, s, alpha, beta, eta, lam, *, k, n_chunks, chunk):
     d = W.shape[1]
@@ -79,7 +91,7 @@ def _train_gmm(key, W, b, centroids, weights, s, alpha, beta, eta, lam, *, k, n_
         return carry, _stats(*carry, k)
 
     (W, b), recs = jax.lax.scan(block, (W, b), jax.random.split(key, n_chunks))
-    return W, b, recs
+    return recs, W, b
 
 
 def train_gmm(
@@ -113,30 +125,33 @@ def train_gmm(
     b : float
     table : dict of numpy arrays ``tau, Omega (n_rec, r, k), Q (n_rec, r, r), b (n_rec,)``
         including tau = 0.
+
+    Raises
+    ------
+    DivergenceError
+        At the first record where b is not finite.
     """
     m = np.asarray(centroids, dtype=float)
+    k = m.shape[1]
     chunk = max(1, round(record_every_tau * d / eta))
     n_chunks = max(1, round(tau * d / eta / chunk))
     W0, b0 = (init_weights(m, r, d), 0.0) if start is None else start
-    with jax.enable_x64(True):
-        W, b, (O, Qs, bs) = _train_gmm(
-            key,
-            f64(W0),
-            f64(b0),
-            f64(m),
-            f64(weights),
-            f64(s),
-            f64(1.0 - t),
-            f64(t),
-            f64(eta),
-            f64(lam),
-            k=m.shape[1],
-            n_chunks=n_chunks,
-            chunk=chunk,
-        )
-        W, b, O, Qs, bs = map(np.asarray, (W, b, O, Qs, bs))
-    check_finite(bs[None, :], "autoencoder SGD")
-    k = m.shape[1]
+    W0 = np.asarray(W0, dtype=float)
+    (bs, O, Qs), W, b = _train_gmm(
+        key,
+        W0,
+        float(b0),
+        m,
+        np.asarray(weights, dtype=float),
+        float(s),
+        1.0 - float(t),
+        float(t),
+        float(eta),
+        float(lam),
+        k=k,
+        n_chunks=n_chunks,
+        chunk=chunk,
+    )
     O = np.concatenate([(W0[:, :k] / np.sqrt(d))[None], O])
     Qs = np.concatenate([(W0 @ W0.T / d)[None], Qs])
     bs = np.concatenate([[b0], bs])
@@ -144,7 +159,8 @@ def train_gmm(
     return W, float(b), {"tau": taus, "Omega": O, "Q": Qs, "b": bs}
 
 
-@partial(jax.jit, static_argnames=())
+@x64(check="autoencoder SGD")
+@jax.jit
 def _train_samples(key, W, b, X1, alpha, beta, eta, lam):
     d = W.shape[1]
 
@@ -155,20 +171,49 @@ def _train_samples(key, W, b, X1, alpha, beta, eta, lam):
         return _sgd_step(W, b, x0, x1, alpha, beta, eta, lam), None
 
     (W, b), _ = jax.lax.scan(one, (W, b), (jax.random.split(key, X1.shape[0]), X1))
-    return W, b
+    return b, W  # b first: a divergence is reported at step 0, as for one record
 
 
 def train_on_samples(key, X1, W0, b0, *, t, eta, lam):
-    """One pass of online SGD over the rows of ``X1`` (n, d) from (W0, b0), eq. (D12)."""
-    with jax.enable_x64(True):
-        W, b = _train_samples(
-            key, f64(W0), f64(b0), f64(X1), f64(1.0 - t), f64(t), f64(eta), f64(lam)
-        )
-        W, b = np.asarray(W), float(b)
-    check_finite(np.array([[b]]), "autoencoder SGD")
-    return W, b
+    """One pass of online SGD over the rows of ``X1`` from (W0, b0), eq. (D12) of docs/diffusion.md.
+
+    Parameters
+    ----------
+    key : PRNG key
+        Key of the initial noise x_0 of each step.
+    X1 : array_like, shape (n, d)
+        The training samples x_1, used once each in order.
+    W0 : array_like, shape (r, d)
+        Initial weights.
+    b0 : float
+        Initial skip connection.
+    t, eta, lam : float
+        Training noise level, learning rate and weight decay.
+
+    Returns
+    -------
+    W : numpy.ndarray, shape (r, d)
+    b : float
+
+    Raises
+    ------
+    DivergenceError
+        If the trained weights are not finite.
+    """
+    b, W = _train_samples(
+        key,
+        np.asarray(W0, dtype=float),
+        float(b0),
+        np.asarray(X1, dtype=float),
+        1.0 - float(t),
+        float(t),
+        float(eta),
+        float(lam),
+    )
+    return W, float(b)
 
 
+@x64(check="generation flow")
 @partial(jax.jit, static_argnames=("n", "steps"))
 def _flow(key, W, b, *, n, steps):
     d = W.shape[1]
@@ -188,10 +233,26 @@ def full_flow(key, W, b, n: int, steps: int = 100) -> np.ndarray:
 
     x_0 ~ N(0, I_d); x <- x + h (f(x) - x)/(1 - t_k) for t_k = k/T, k = 0..T-2.
 
+    Parameters
+    ----------
+    key : PRNG key
+        Key of the initial noise x_0.
+    W : array_like, shape (r, d)
+        Trained weights.
+    b : float
+        Skip connection.
+    n : int
+        Number of samples.
+    steps : int
+        T, the number of Euler grid points (T - 1 steps).
+
     Returns
     -------
     numpy.ndarray, shape (n, d)
+
+    Raises
+    ------
+    DivergenceError
+        If a generated sample is not finite.
     """
-    with jax.enable_x64(True):
-        x = np.asarray(_flow(key, f64(W), f64(b), n=int(n), steps=int(steps)))
-    return check_finite(x, "generation flow")
+    return _flow(key, np.asarray(W, dtype=float), float(b), n=int(n), steps=int(steps))

@@ -1,4 +1,4 @@
-"""Data that needs no download (spec 6.3 "Data available offline").
+"""Data that needs no download (docs/precision_scaling.md, "Data").
 
 * :class:`MarkovLanguage` -- the primary source: a synthetic sparse order-k
   Markov language.  Every context (the previous ``order`` tokens) has ``k``
@@ -41,7 +41,7 @@ class MarkovLanguage:
     vocab : int
         V.
     order : int
-        Context length (2 in the spec).
+        Context length (2 in the study).
     k : int
         Successors per context.
     zipf : float

@@ -1,10 +1,10 @@
-"""Fitting the precision-aware scaling laws to runs (spec 6.2).
+"""Fitting the precision-aware scaling laws to runs (docs/precision_scaling.md, "Fitters").
 
 Three stages, each usable on its own:
 
 * :func:`fit_scaling_law` -- Chinchilla constants (A, alpha, B, beta, E) of
   high-precision runs: Huber loss on log-loss residuals, log L = logsumexp(
-  a - alpha log N, b - beta log D, e), multi-start L-BFGS-B from the spec's
+  a - alpha log N, b - beta log D, e), multi-start L-BFGS-B from a
   grid of starting points, alpha = beta optional (tied by default, as the
   paper does).
 * :func:`fit_precision` -- the sensitivities gamma_w, gamma_a, gamma_kv of
@@ -17,7 +17,8 @@ Three stages, each usable on its own:
 
 Every fit returns a :class:`FitResult` with the parameters, R^2 (in loss or
 delta space and in log space), the RMSE and bootstrap percentile confidence
-intervals over points resampled with replacement (explicit ``seed``).
+intervals over points resampled with replacement (explicit ``seed``: an integer or a
+NumPy generator).
 :func:`paper_grid` generates noisy synthetic runs of the paper's shape for
 tests and for the study's recovery checks.
 
@@ -175,7 +176,7 @@ def _minimize(fun, starts, bounds=None, jac=True, polish: int = 3):
     return best if best is not None else first[0]
 
 
-def _bootstrap(n: int, n_boot: int, seed: int, refit) -> np.ndarray:
+def _bootstrap(n: int, n_boot: int, seed, refit) -> np.ndarray:
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n_boot):
@@ -229,14 +230,14 @@ def fit_scaling_law(
     E=None,
     huber_delta: float = 1e-3,
     n_boot: int = 200,
-    seed: int = 0,
+    seed: int | np.random.Generator = 0,
     level: float = 0.95,
 ) -> FitResult:
-    """Fit L = A N^-alpha + B D^-beta + E to high-precision runs (spec 6.2 stage 1).
+    """Fit L = A N^-alpha + B D^-beta + E to high-precision runs (stage 1; Eq. 1).
 
     Minimises sum_i Huber_delta(log L_hat_i - log L_i) with log L_hat =
     logsumexp(a - alpha log N, b - beta log D, e) over (a, alpha, b, beta, e)
-    by L-BFGS-B from every point of the spec's start grid (alpha, beta in
+    by L-BFGS-B from every point of a start grid (alpha, beta in
     {0.2, 0.35, 0.5, 0.65}; a, b in {0, 5, 10, 15}; e in {-1, 0.5, 1}),
     keeping the best.
 
@@ -250,11 +251,11 @@ def fit_scaling_law(
         Hold the irreducible loss fixed at this value (> 0) instead of fitting
         it (e.g. a known entropy floor).
     huber_delta : float
-        Huber threshold on log residuals (spec: 1e-3).
+        Huber threshold on log residuals (default 1e-3).
     n_boot : int
         Bootstrap replicates (0: no intervals).
-    seed : int
-        Seed of the bootstrap.
+    seed : int or numpy.random.Generator
+        Seed (or generator) of the bootstrap's resampling.
     level : float
         Coverage of the intervals.
 
@@ -328,16 +329,8 @@ def fit_scaling_law(
     params = dict(zip(names, map(float, vals), strict=True))
     law = th.LawParams(**params, source="fit_scaling_law")
     pred = th.loss(N, D, params=law)
-    return _loss_fit(
-        params,
-        names,
-        boot,
-        level,
-        L,
-        pred,
-        "Huber(log L), multi-start L-BFGS-B" + (", alpha=beta" if tied else ""),
-        law,
-    )
+    method = "Huber(log L), multi-start L-BFGS-B" + (", alpha=beta" if tied else "")
+    return _loss_fit(params, names, boot, level, L, pred, method, law)
 
 
 @single_threaded_blas
@@ -347,7 +340,7 @@ def fit_size_law(
     *,
     huber_delta: float = 1e-3,
     n_boot: int = 200,
-    seed: int = 0,
+    seed: int | np.random.Generator = 0,
     level: float = 0.95,
 ) -> FitResult:
     """Fit L = A N^-alpha + C to high-precision runs that share one token budget.
@@ -418,16 +411,8 @@ def fit_size_law(
         source="fit_size_law (one token budget)",
     )
     pred = th.loss(N, 1.0, params=law)
-    return _loss_fit(
-        params,
-        names,
-        boot,
-        level,
-        L,
-        pred,
-        "Huber(log L) of A N^-alpha + C, multi-start L-BFGS-B",
-        law,
-    )
+    method = "Huber(log L) of A N^-alpha + C, multi-start L-BFGS-B"
+    return _loss_fit(params, names, boot, level, L, pred, method, law)
 
 
 # ----------------------------------------------------------------------------
@@ -469,10 +454,10 @@ def fit_precision(
     joint: bool = False,
     huber_delta: float = 1e-3,
     n_boot: int = 200,
-    seed: int = 0,
+    seed: int | np.random.Generator = 0,
     level: float = 0.95,
 ) -> FitResult:
-    """Fit gamma_w, gamma_a, gamma_kv of N_eff (spec Eq. 4; spec 6.2 stage 2).
+    """Fit gamma_w, gamma_a, gamma_kv of N_eff (stage 2; Eq. 4).
 
     log L_hat = logsumexp(log A - alpha log(N f_w f_a f_kv), log B - beta log D,
     log E) with f_x = 1 - exp(-P_x / gamma_x), gamma_x = exp(theta_x); Huber on
@@ -516,12 +501,13 @@ def fit_precision(
     P = np.stack(
         [_bits_array(f"P_{f}", x, n) for f, x in zip(th.FAMILIES, (P_w, P_a, P_kv), strict=True)]
     )
-    fams = [i for i in range(3) if np.isfinite(P[i]).any()]
-    if not fams:
+    if not np.isfinite(P).any():
         raise ConfigError("P_w", None, "no run has a finite training precision")
-    b = _as_law(base)
-    tied = bool(np.isclose(b.alpha, b.beta))
-    lnN, lnD, lnL = np.log(N), np.log(D), np.log(L)
+    return _fit_precision(N, D, P, L, _as_law(base), joint, huber_delta, n_boot, seed, level)
+
+
+def _precision_objective(P, fams, lnN, lnD, lnL, b: th.LawParams, joint, tied, huber_delta):
+    """``unpack(theta)`` and the Huber objective ``objective(theta, idx)`` of fit_precision."""
     k = len(fams)
 
     def unpack(theta):
@@ -563,6 +549,18 @@ def fit_precision(
             grad.append(g3.sum())
         return float(val.sum()), np.array(grad)
 
+    return unpack, objective
+
+
+def _fit_precision(N, D, P, L, b: th.LawParams, joint, huber_delta, n_boot, seed, level):
+    """:func:`fit_precision` on validated arrays (P: shape (3, n), inf = high precision)."""
+    n = N.size
+    fams = [i for i in range(3) if np.isfinite(P[i]).any()]
+    tied = bool(np.isclose(b.alpha, b.beta))
+    k = len(fams)
+    unpack, objective = _precision_objective(
+        P, fams, np.log(N), np.log(D), np.log(L), b, joint, tied, huber_delta
+    )
     extra = []
     bounds = [(-5.0, 5.0)] * k
     if joint:
@@ -574,7 +572,7 @@ def fit_precision(
     every = np.arange(n)
     if joint:
         # gammas first (baseline frozen, multi-start), then everything from there
-        frozen = fit_precision(N, D, P_w, P_a, P_kv, L, b, huber_delta=huber_delta, n_boot=0)
+        frozen = _fit_precision(N, D, P, L, b, False, huber_delta, 0, seed, level)
         g0 = [np.log(frozen.params[f"gamma_{th.FAMILIES[i]}"]) for i in fams]
         starts = [g0 + extra]
     else:
@@ -597,29 +595,54 @@ def fit_precision(
     boot = _bootstrap(n, n_boot, seed, refit) if n_boot else np.empty((0, len(names)))
     params = dict(zip(names, map(float, values(best.x)), strict=True))
     law = b.replace(**params, source="fit_precision")
-    Pw, Pa, Pkv = (np.where(np.isfinite(P[i]), P[i], np.inf) for i in range(3))
-    pred = th.loss(
-        N,
-        D,
-        Pw if 0 in fams else None,
-        Pa if 1 in fams else None,
-        Pkv if 2 in fams else None,
-        params=law,
-    )
-    return _loss_fit(
-        params,
-        names,
-        boot,
-        level,
-        L,
-        pred,
-        "Huber(log L), multi-start L-BFGS-B, " + ("joint" if joint else "baseline frozen"),
-        law,
-    )
+    Pw, Pa, Pkv = (P[i] if i in fams else None for i in range(3))
+    pred = th.loss(N, D, Pw, Pa, Pkv, params=law)
+    method = "Huber(log L), multi-start L-BFGS-B, " + ("joint" if joint else "baseline frozen")
+    return _loss_fit(params, names, boot, level, L, pred, method, law)
 
 
 # ----------------------------------------------------------------------------
 # stage 3: post-train quantization
+
+
+def _ptq_solvers(N, D, P, d, s, n_se):
+    """``ols(idx)`` and ``nls(idx, start)`` of :func:`fit_ptq` on validated arrays."""
+    n = N.size
+    X = np.column_stack([np.ones(n), np.log(D), -np.log(N), -P])
+
+    def ols(idx):
+        dd = d[idx]
+        keep = dd > (n_se * s[idx] if s is not None else 0.0)
+        if keep.sum() < 5:
+            raise SolverError("fewer than 5 points above the noise threshold", float(keep.sum()))
+        Xi, yi = X[idx][keep], np.log(dd[keep])
+        w = np.ones(keep.sum()) if s is None else dd[keep] / s[idx][keep]
+        coef, *_ = np.linalg.lstsq(Xi * w[:, None], yi * w, rcond=None)
+        if coef[3] <= 0:
+            raise SolverError("log-OLS gave a non-positive 1/gamma_post", float(coef[3]))
+        return np.array([np.exp(coef[0]), coef[1], coef[2], 1.0 / coef[3]])
+
+    def model(v, idx):
+        lc, gD, gN, ig = v
+        return np.exp(lc + gD * np.log(D[idx]) - gN * np.log(N[idx]) - P[idx] * ig)
+
+    def nls(idx, start):
+        scale = s[idx] if s is not None else np.full(idx.size, max(np.std(d), 1e-12))
+        f_scale = 1.0
+        x0 = [np.log(start[0]), start[1], start[2], 1.0 / start[3]]
+        r = optimize.least_squares(
+            lambda v: (model(v, idx) - d[idx]) / scale,
+            x0,
+            loss="soft_l1",
+            f_scale=f_scale,
+            bounds=([-np.inf, -5, -5, 1e-3], [np.inf, 5, 5, 1e3]),
+        )
+        if not r.success:
+            raise SolverError("least_squares did not converge", float(np.max(np.abs(r.fun))))
+        lc, gD, gN, ig = r.x
+        return np.array([np.exp(lc), gD, gN, 1.0 / ig])
+
+    return ols, nls
 
 
 @single_threaded_blas
@@ -633,10 +656,10 @@ def fit_ptq(
     method: str = "nls",
     n_se: float = 3.0,
     n_boot: int = 200,
-    seed: int = 0,
+    seed: int | np.random.Generator = 0,
     level: float = 0.95,
 ) -> FitResult:
-    """Fit delta_PTQ = C_T D^gamma_D N^-gamma_N exp(-P_post/gamma_post) (spec Eq. 2, 6.2 stage 3).
+    """Fit delta_PTQ = C_T D^gamma_D N^-gamma_N exp(-P_post/gamma_post) (stage 3; Eq. 2).
 
     * ``method="ols"``: least squares on
       log delta = log C_T + gamma_D log D - gamma_N log N - P_post / gamma_post,
@@ -681,40 +704,7 @@ def fit_ptq(
     if not n_se >= 0:
         raise ConfigError("n_se", n_se, "a threshold >= 0 in standard errors")
     _check_boot(n_boot, level)
-    X = np.column_stack([np.ones(n), np.log(D), -np.log(N), -P])
-
-    def ols(idx):
-        dd = d[idx]
-        keep = dd > (n_se * s[idx] if s is not None else 0.0)
-        if keep.sum() < 5:
-            raise SolverError("fewer than 5 points above the noise threshold", float(keep.sum()))
-        Xi, yi = X[idx][keep], np.log(dd[keep])
-        w = np.ones(keep.sum()) if s is None else dd[keep] / s[idx][keep]
-        coef, *_ = np.linalg.lstsq(Xi * w[:, None], yi * w, rcond=None)
-        if coef[3] <= 0:
-            raise SolverError("log-OLS gave a non-positive 1/gamma_post", float(coef[3]))
-        return np.array([np.exp(coef[0]), coef[1], coef[2], 1.0 / coef[3]])
-
-    def model(v, idx):
-        lc, gD, gN, ig = v
-        return np.exp(lc + gD * np.log(D[idx]) - gN * np.log(N[idx]) - P[idx] * ig)
-
-    def nls(idx, start):
-        scale = s[idx] if s is not None else np.full(idx.size, max(np.std(d), 1e-12))
-        f_scale = 1.0
-        x0 = [np.log(start[0]), start[1], start[2], 1.0 / start[3]]
-        r = optimize.least_squares(
-            lambda v: (model(v, idx) - d[idx]) / scale,
-            x0,
-            loss="soft_l1",
-            f_scale=f_scale,
-            bounds=([-np.inf, -5, -5, 1e-3], [np.inf, 5, 5, 1e3]),
-        )
-        if not r.success:
-            raise SolverError("least_squares did not converge", float(np.max(np.abs(r.fun))))
-        lc, gD, gN, ig = r.x
-        return np.array([np.exp(lc), gD, gN, 1.0 / ig])
-
+    ols, nls = _ptq_solvers(N, D, P, d, s, n_se)
     every = np.arange(n)
     start = ols(every)
     fit = start if method == "ols" else nls(every, start)
@@ -764,14 +754,16 @@ def paper_grid(
     kind: str,
     params: th.LawParams = th.PAPER_PARAMS,
     noise: float = 0.005,
-    seed: int = 0,
+    seed: int | np.random.Generator = 0,
     *,
     Ns=PAPER_N,
     Ds=PAPER_D,
     Ps=PAPER_P,
     P_posts=PAPER_P_POST,
 ) -> dict:
-    """Noisy synthetic runs from the laws on the paper's grid (spec 6.2 "Fitter unit tests").
+    """Noisy synthetic runs from the laws on the paper's grid.
+
+    As in docs/precision_scaling.md, "Recovery".
 
     Parameters
     ----------
@@ -784,7 +776,8 @@ def paper_grid(
     noise : float
         Gaussian noise standard deviation: on the loss (baseline, precision)
         or on delta (ptq), which is also returned as ``se``.
-    seed : int
+    seed : int or numpy.random.Generator
+        Seed (or generator) of the noise.
 
     Returns
     -------

@@ -14,7 +14,9 @@ with CUDA installed; see docs/precision_scaling.md)::
 
 Seeds are trained one after the other; each finished seed is appended to
 ``OUT.partial`` so an interrupted run resumes.  ``--set field=value`` overrides
-config fields as on the theorylab command line.
+config fields with the names of the theorylab command line (``--set seq_len=32``,
+``--set runs.d_models=16,32``); the grid is the ``runs`` experiment's.  The
+random streams of every run are those of :mod:`.streams`, from the integer seed.
 """
 
 from __future__ import annotations
@@ -41,13 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-    from .config import FULL, QUICK, TRAIN
     from .simulate import run_grid
+    from .study import STUDY
 
-    presets = {"quick": QUICK, "train": TRAIN, "full": FULL}
     try:
-        cfg = presets[args.preset].with_overrides(parse_assignments(args.set))
-        cfg = cfg.with_overrides({"runs_source": "train"})
+        overrides = {**parse_assignments(args.set), "runs.runs_source": "train"}
+        cfg = STUDY.preset(args.preset).with_overrides(overrides)["runs"]
     except TheorylabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,11 +1,13 @@
-"""A decoder-only Transformer++ with integer fake quantization, in JAX (spec 6.3).
+"""A decoder-only Transformer++ with integer fake quantization, in JAX.
+
+As in docs/precision_scaling.md, "Model".
 
 Pre-RMSNorm blocks, rotary attention (RoPE on queries and keys), SwiGLU MLP
 (hidden width 8/3 d_model rounded up to a multiple of 16), no biases, untied
 input embedding and LM head.
 
-Quantization (spec 3.1, 6.3), all symmetric absmax integer fake quantization
-with the straight-through estimator (:func:`quant.fake_quant`):
+Quantization (docs/precision_scaling.md, "Quantization"), all symmetric absmax
+integer fake quantization with the straight-through estimator (:func:`quant.fake_quant`):
 
 * **weights** (P_w) of every linear map inside the blocks (q, k, v, o, gate,
   up, down): one scale per output channel (``w_gran="channel"``) or per tensor;

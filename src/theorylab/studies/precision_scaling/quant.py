@@ -18,8 +18,8 @@ float32).
   (NumPy, per output channel).
 * :func:`gptq` -- GPTQ (Frantar et al. 2022): columns quantized one at a time,
   each column's error spread over the remaining ones with the inverse-Hessian
-  Cholesky factor, in blocks (spec 6.3).
-* :func:`count_levels` -- distinct values per scale group (the spec's
+  Cholesky factor, in blocks (docs/precision_scaling.md, "Quantization").
+* :func:`count_levels` -- distinct values per scale group (the study's
   "at most 2^P levels" check).
 
 Weights are stored ``(in, out)`` (``y = x @ W``); "per output channel" means one
@@ -69,7 +69,7 @@ def fake_quant(x, bits, axis=None):
     Returns
     -------
     jax.Array
-        Same shape and dtype as ``x``.  Forward: Q(x) (spec 3.3).  Backward:
+        Same shape and dtype as ``x``.  Forward: Q(x).  Backward:
         identity (straight-through estimator; with absmax nothing is clipped).
     """
     bits = jnp.asarray(bits, dtype=x.dtype)
@@ -144,8 +144,7 @@ def gptq(w, H, bits: float, *, damp: float = 0.01, block: int = 128) -> np.ndarr
     columns of the usual (out, in) layout) are quantized in order; the error of
     each is spread over the rows not yet quantized with the upper Cholesky
     factor U of H^-1 (H^-1 = U^T U), in blocks of ``block`` rows (lazy batch
-    updates).  Scales are per output channel and fixed before the sweep
-    (spec 6.3).
+    updates).  Scales are per output channel and fixed before the sweep.
 
     Parameters
     ----------

@@ -1,8 +1,8 @@
 """Precision-aware scaling laws: a calculator (Kumar et al., arXiv 2411.04330).
 
-Equation and section numbers refer to the project spec
-(``specs/precision_scaling.md``, section 4.2); the derivations and caveats are
-in ``docs/precision_scaling.md``.
+Equation numbers (Eq. 1-5, 13) are those of docs/precision_scaling.md,
+section "The laws", which also gives the derivations and caveats; App. and
+section numbers are those of the paper (arXiv 2411.04330).
 
 Symbols
 -------
@@ -94,7 +94,7 @@ class BoundaryOptimumWarning(UserWarning):
 
 @dataclass(frozen=True)
 class LawParams:
-    """Constants of the precision-aware scaling laws (spec 4.1, 4.3).
+    """Constants of the precision-aware scaling laws (App. K Table 2 of arXiv 2411.04330).
 
     Attributes
     ----------
@@ -108,9 +108,9 @@ class LawParams:
     n_w, n_a, n_kv : float
         Offsets (bits) in 1 - exp(-(P - n)/gamma).  Table 2 lists offsets
         (n_w, n_i, n_kv, b) whose values and exact place in the formulas are
-        not known; they default to 0 (the spec's test vectors assume 0).
+        not known; they default to 0 (the test vectors assume 0).
     C_w, C_a, C_kv : float
-        Robustness constants of the unified law (Eqs. 8-11), not published:
+        Robustness constants of the unified law (Section 5), not published:
         default ``inf``, which makes the robustness factor 1 (no
         robustification) for any P_x > P_post.
     source : str
@@ -151,11 +151,21 @@ class LawParams:
             raise ConfigError("source", self.source, "must be a string")
 
     def replace(self, **changes) -> LawParams:
-        """A copy with some constants changed (validated like the original)."""
+        """A copy with some constants changed (validated like the original).
+
+        Parameters
+        ----------
+        **changes : float or str
+            New values of fields (docs/precision_scaling.md, "Constants").
+
+        Returns
+        -------
+        LawParams
+        """
         return dataclasses.replace(self, **changes)
 
     def gamma(self, family: str) -> float:
-        """Sensitivity gamma_<family> in bits.
+        """Sensitivity gamma_<family> in bits (Eq. 3 of docs/precision_scaling.md).
 
         Parameters
         ----------
@@ -171,7 +181,7 @@ class LawParams:
         return float(getattr(self, f"gamma_{family}"))
 
     def shift(self, family: str) -> float:
-        """Offset n_<family> in bits subtracted from that family's precision.
+        """Offset n_<family> in bits subtracted from that family's precision (Eq. 3).
 
         Parameters
         ----------
@@ -186,7 +196,7 @@ class LawParams:
         return float(getattr(self, f"n_{family}"))
 
     def to_dict(self) -> dict:
-        """Every field by name.
+        """Every field by name (docs/precision_scaling.md, "Constants").
 
         Returns
         -------
@@ -204,7 +214,7 @@ class LawParams:
 
 
 #: Table 2 (App. K) of the paper, as reported identically by two secondary
-#: sources [spec P2].  Fitted to one architecture (OLMo-style), one data set
+#: sources.  Fitted to one architecture (OLMo-style), one data set
 #: (Dolma v1.7) and integer fake quantization: NOT transferable to other
 #: models or data.  Offsets and the unified-law C_x are unknown (defaults).
 PAPER_PARAMS = LawParams(
@@ -265,7 +275,9 @@ def _bits(name: str, P) -> np.ndarray:
 
 
 def precision_factor(P, gamma, shift=0.0) -> np.ndarray:
-    """Saturating precision factor 1 - exp(-(P - shift)/gamma) (spec Eq. 3).
+    """Saturating precision factor 1 - exp(-(P - shift)/gamma).
+
+    Eq. 3 of docs/precision_scaling.md, "The laws".
 
     Parameters
     ----------
@@ -278,26 +290,41 @@ def precision_factor(P, gamma, shift=0.0) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray, shape: the broadcast shape of P, gamma, shift
         Values in [0, 1).
     """
     P = _bits("P", P)
     gamma = check_array("gamma", gamma, positive=True)
     shift = check_array("shift", shift)
     _same_shape(P=P, gamma=gamma, shift=shift)
+    return _factor(P, gamma, shift)
+
+
+# the private kernels below take validated arrays (the public functions check once)
+
+
+def _factor(P, gamma, shift) -> np.ndarray:
+    """1 - exp(-(P - shift)/gamma), 1 at P = inf, 0 for P <= shift."""
     with np.errstate(invalid="ignore", over="ignore"):
         f = -np.expm1(-(P - shift) / gamma)
     f = np.where(np.isinf(P), 1.0, f)
     return np.where(P <= shift, 0.0, f)
 
 
-def _neff_factor(P_w, P_a, P_kv, params: LawParams) -> np.ndarray:
+def _training_bits(P_w, P_a, P_kv) -> dict:
+    """family -> validated bits (None: high precision, no factor)."""
+    given = zip(FAMILIES, (P_w, P_a, P_kv), strict=True)
+    return {f: None if P is None else _bits(f"P_{f}", P) for f, P in given}
+
+
+def _n_eff(N, bits: dict, params: LawParams) -> np.ndarray:
+    """N_eff of validated N and :func:`_training_bits`."""
+    _same_shape(N=N, **{f"P_{f}": P for f, P in bits.items() if P is not None})
     f = np.asarray(1.0)
-    for fam, P in zip(FAMILIES, (P_w, P_a, P_kv), strict=True):
-        if P is None:
-            continue
-        f = f * precision_factor(_bits(f"P_{fam}", P), _gamma(params, fam), params.shift(fam))
-    return f
+    for fam, P in bits.items():
+        if P is not None:
+            f = f * _factor(P, _gamma(params, fam), params.shift(fam))
+    return N * f
 
 
 def _gamma(params: LawParams, fam: str) -> float:
@@ -308,7 +335,9 @@ def _gamma(params: LawParams, fam: str) -> float:
 
 
 def n_eff(N, P_w=None, P_a=None, P_kv=None, params: LawParams = PAPER_PARAMS) -> np.ndarray:
-    """Effective parameter count of quantized training (spec Eqs. 3-4).
+    """Effective parameter count of quantized training (Eqs. 3-4).
+
+    Equations of docs/precision_scaling.md, "The laws".
 
     N_eff = N (1 - e^(-P_w/gamma_w)) (1 - e^(-P_a/gamma_a)) (1 - e^(-P_kv/gamma_kv)),
     with the offsets of ``params`` subtracted from P (0 by default).  A
@@ -327,16 +356,14 @@ def n_eff(N, P_w=None, P_a=None, P_kv=None, params: LawParams = PAPER_PARAMS) ->
     numpy.ndarray
         N_eff with the broadcast shape of the inputs.
     """
-    N = _count("N", N)
-    given = zip(FAMILIES, (P_w, P_a, P_kv), strict=True)
-    _same_shape(N=N, **{f"P_{f}": _bits(f"P_{f}", P) for f, P in given if P is not None})
-    return N * _neff_factor(P_w, P_a, P_kv, params)
+    return _n_eff(_count("N", N), _training_bits(P_w, P_a, P_kv), params)
 
 
 def loss(N, D, P_w=None, P_a=None, P_kv=None, params: LawParams = PAPER_PARAMS) -> np.ndarray:
-    """Loss of (quantized) training, L = A N_eff^-alpha + B D^-beta + E (spec Eqs. 1, 3, 4).
+    """Loss of (quantized) training, L = A N_eff^-alpha + B D^-beta + E (Eqs. 1, 3, 4).
 
-    With every precision ``None`` this is the Chinchilla law (Eq. 1).
+    With every precision ``None`` this is the Chinchilla law (Eq. 1).  Equations
+    of docs/precision_scaling.md, "The laws".
 
     Parameters
     ----------
@@ -348,20 +375,27 @@ def loss(N, D, P_w=None, P_a=None, P_kv=None, params: LawParams = PAPER_PARAMS) 
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray, shape: the broadcast shape of the inputs
         Loss in nats/token.
     """
     D = _count("D", D)
+    return _loss(_count("N", N), D, _training_bits(P_w, P_a, P_kv), params)
+
+
+def _loss(N, D, bits: dict, params: LawParams) -> np.ndarray:
+    """:func:`loss` of validated N, D and :func:`_training_bits`."""
     params._known("A", "alpha", "B", "beta", "E")
-    _same_shape(N=np.asarray(N), D=D)
-    Ne = n_eff(N, P_w, P_a, P_kv, params)
+    _same_shape(N=N, D=D)
+    Ne = _n_eff(N, bits, params)
     _same_shape(N_eff=Ne, D=D)
     with np.errstate(divide="ignore"):
         return params.A * Ne ** (-params.alpha) + params.B * D ** (-params.beta) + params.E
 
 
 def delta_ptq(N, D, P_post, params: LawParams = PAPER_PARAMS) -> np.ndarray:
-    """Loss rise from post-train weight quantization (spec Eq. 2).
+    """Loss rise from post-train weight quantization (Eq. 2).
+
+    Eq. 2 of docs/precision_scaling.md, "The laws".
 
     delta_PTQ = C_T D^gamma_D N^-gamma_N exp(-P_post / gamma_post).
 
@@ -375,7 +409,8 @@ def delta_ptq(N, D, P_post, params: LawParams = PAPER_PARAMS) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray, shape: the broadcast shape of N, D, P_post
+        delta_PTQ in nats/token.
     """
     N, D = _count("N", N), _count("D", D)
     P = _bits("P_post", P_post)
@@ -396,7 +431,7 @@ def delta_ptq_unified(
     params: LawParams = PAPER_PARAMS,
     quantized=("w",),
 ) -> np.ndarray:
-    """Post-train degradation of a model trained in low precision (spec 4.2 item 6).
+    """Post-train degradation of a model trained in low precision (Section 5 of arXiv 2411.04330).
 
     delta = C_T e^(-P_post/gamma_post) D^gamma_D N_eff^-gamma_N
             prod_{x in quantized} [1 - e^(-C_x (P_x - P_post))],
@@ -422,22 +457,27 @@ def delta_ptq_unified(
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray, shape: the broadcast shape of the inputs
+        delta_PTQ in nats/token.
     """
-    D = _count("D", D)
+    N, D = _count("N", N), _count("D", D)
     P = _bits("P_post", P_post)
-    _same_shape(N=np.asarray(N), D=D, P_post=P)
-    Ne = n_eff(N, P_w, P_a, P_kv, params)
+    return _delta_unified(N, D, P, _training_bits(P_w, P_a, P_kv), params, quantized)
+
+
+def _delta_unified(N, D, P, bits: dict, params: LawParams, quantized=("w",)) -> np.ndarray:
+    """:func:`delta_ptq_unified` of validated N, D, P_post and :func:`_training_bits`."""
+    _same_shape(N=N, D=D, P_post=P)
+    Ne = _n_eff(N, bits, params)
     _same_shape(N_eff=Ne, D=D, P_post=P)
     with np.errstate(divide="ignore", over="ignore"):
         out = params.C_T * np.exp(-P / params.gamma_post) * D**params.gamma_D * Ne**-params.gamma_N
-    given = dict(zip(FAMILIES, (P_w, P_a, P_kv), strict=True))
     for fam in quantized:
-        if fam not in given:
+        if fam not in bits:
             raise ConfigError("quantized", quantized, "entries must be 'w', 'a' or 'kv'")
-        if given[fam] is None:
+        Px = bits[fam]
+        if Px is None:
             continue
-        Px = _bits(f"P_{fam}", given[fam])
         C = float(getattr(params, f"C_{fam}"))
         gap = np.maximum(Px - P, 0.0)
         with np.errstate(invalid="ignore"):
@@ -450,7 +490,7 @@ def delta_ptq_unified(
 def loss_total(
     N, D, P_post=None, P_w=None, P_a=None, P_kv=None, params: LawParams = PAPER_PARAMS
 ) -> np.ndarray:
-    """Unified law: loss after training at (P_w, P_a, P_kv) and PTQ to P_post (spec 4.2 item 6).
+    """Unified law: loss after training at (P_w, P_a, P_kv) and PTQ to P_post (Section 5).
 
     L = A N_eff^-alpha + B D^-beta + E + delta_PTQ(N_eff, D, P_train, P_post),
     the second term from :func:`delta_ptq_unified` (weights post-train
@@ -474,14 +514,16 @@ def loss_total(
     numpy.ndarray
         Loss in nats/token, with the broadcast shape of the inputs.
     """
-    base = loss(N, D, P_w, P_a, P_kv, params)
+    N, D = _count("N", N), _count("D", D)
+    bits = _training_bits(P_w, P_a, P_kv)
+    base = _loss(N, D, bits, params)
     if P_post is None:
         return base
-    return base + delta_ptq_unified(N, D, P_post, P_w, P_a, P_kv, params)
+    return base + _delta_unified(N, D, _bits("P_post", P_post), bits, params)
 
 
 def critical_data(N, P_post, params: LawParams = PAPER_PARAMS) -> np.ndarray:
-    """Critical data size beyond which more data raises the post-PTQ loss (spec 4.2 item 7).
+    """Critical data size beyond which more data raises the post-PTQ loss (Eq. 13; App. E.1).
 
     The stationary point of B D^-beta + delta_PTQ(N, D, P_post) in D:
 
@@ -498,7 +540,7 @@ def critical_data(N, P_post, params: LawParams = PAPER_PARAMS) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray, shape: the broadcast shape of N, P_post
         Tokens (``inf`` where P_post is ``inf``).
     """
     N = _count("N", N)
@@ -516,7 +558,7 @@ def critical_data(N, P_post, params: LawParams = PAPER_PARAMS) -> np.ndarray:
 
 
 def chinchilla_ratio(P=None, params: LawParams = PAPER_PARAMS, families=FAMILIES) -> np.ndarray:
-    """Compute-optimal tokens per parameter D*/N* with ``families`` at P bits (spec 4.4).
+    """Compute-optimal tokens per parameter D*/N* with ``families`` at P bits (Eqs. 1, 4).
 
     Minimising A (N f)^-alpha + B D^-beta at fixed N D gives
     N*^(alpha+beta) = alpha A f^-alpha / (beta B) (N D)^beta, so D*/N* is
@@ -534,7 +576,8 @@ def chinchilla_ratio(P=None, params: LawParams = PAPER_PARAMS, families=FAMILIES
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray, shape: the shape of P (0-d without P)
+        D*/N*.
     """
     if not np.isclose(params.alpha, params.beta):
         raise ConfigError("params", (params.alpha, params.beta), "needs alpha = beta")
@@ -548,12 +591,12 @@ def _family_factor(P, params: LawParams, families) -> np.ndarray:
     for fam in families:
         if fam not in FAMILIES:
             raise ConfigError("families", families, "entries must be 'w', 'a' or 'kv'")
-        f = f * precision_factor(P, _gamma(params, fam), params.shift(fam))
+        f = f * _factor(P, _gamma(params, fam), params.shift(fam))
     return f
 
 
 def p_star_closed_form(gamma, k: int = 3) -> np.ndarray:
-    """Compute-optimal precision for f(P) = (1 - e^(-P/gamma))^k (spec 4.4).
+    """Compute-optimal precision for f(P) = (1 - e^(-P/gamma))^k (Eq. 5).
 
     Under C proportional to N D P the optimal loss depends on P only through
     P / f(P) (for any alpha, beta), so P* maximises f(P)/P: with u = P/gamma,
@@ -568,7 +611,7 @@ def p_star_closed_form(gamma, k: int = 3) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray, shape: the shape of gamma
         P* = gamma u* in bits.
     """
     gamma = check_array("gamma", gamma, positive=True)
@@ -587,7 +630,7 @@ def p_star_closed_form(gamma, k: int = 3) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ComputeOptimal:
-    """Compute-optimal allocation under C = (6/16) N D P (spec Eq. 5).
+    """Compute-optimal allocation under C = (6/16) N D P (Eq. 5).
 
     Attributes
     ----------
@@ -631,17 +674,19 @@ def compute_optimal(
     P_range=(1.0, 32.0),
     grid_step: float = 0.05,
 ) -> ComputeOptimal:
-    """Optimal (N, D, P) for a compute budget C = (6/16) N D P (spec Eq. 5, 6.1).
+    """Optimal (N, D, P) for a compute budget C = (6/16) N D P (Eq. 5).
+
+    Eq. 5 of docs/precision_scaling.md, "The laws".
 
     ``families`` are trained at the shared precision P (all three by default,
     the paper's setting); the others stay in high precision.
 
-    * **joint** (``fixed_N=None``, spec 4.2 item 5): for each P the optimal N
+    * **joint** (``fixed_N=None``): for each P the optimal N
       and D are closed-form (N* = [alpha A f^-alpha/(beta B)]^(1/(alpha+beta))
       C'^(beta/(alpha+beta)), C' = 16 C/(6 P), D* = C'/N*); the loss is then
       minimised over P on a 0.05-bit grid and refined by golden section.  The
       optimum depends on P only through P/f(P), hence not on C.
-    * **fixed N** (``fixed_N`` given, spec 4.3.3): D = 16 C / (6 N P), loss
+    * **fixed N** (``fixed_N`` given): D = 16 C / (6 N P), loss
       minimised over P; P* grows roughly like gamma beta ln C.
 
     Parameters
@@ -660,7 +705,8 @@ def compute_optimal(
     Returns
     -------
     ComputeOptimal
-        With ``at_boundary`` flagging budgets whose P* is an end of
+        Arrays N, D, P, loss, at_boundary of shape: the broadcast shape of C
+        (and fixed_N); ``at_boundary`` flags budgets whose P* is an end of
         ``P_range``.
 
     Warns
@@ -740,6 +786,8 @@ def compute_optimal(
 def ptq_second_order_ratio(P1, P2) -> np.ndarray:
     """delta_PTQ(P1) / delta_PTQ(P2) of round-to-nearest, to second order (derived here).
 
+    Derivation: docs/precision_scaling.md, section "A second-order law for PTQ".
+
     Near a trained model, a weight perturbation eps raises the loss by
     g.eps + eps^T H eps / 2.  Round-to-nearest with absmax scale
     s_c = max|w_c| / q_max(P) per group leaves errors that are (nearly)
@@ -760,7 +808,8 @@ def ptq_second_order_ratio(P1, P2) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray, shape: the broadcast shape of P1, P2
+        delta(P1) / delta(P2).
     """
     P1 = _bits("P1", P1)
     P2 = _bits("P2", P2)

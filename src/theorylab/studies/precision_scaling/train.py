@@ -1,4 +1,4 @@
-"""Training and evaluation of the quantized Transformer (spec 6.3 "Protocol").
+"""Training and evaluation of the quantized Transformer (docs/precision_scaling.md, "Protocol").
 
 One run = one (model shape, token budget, precision arm, seed), trained with a
 *complete* cosine schedule of its own (linear warm-up, cosine decay to 10 % of
@@ -197,6 +197,29 @@ def _taps_batch(params, tokens, bits, shape, gran):
     kw = dict(zip(("w_gran", "a_gran", "kv_gran"), gran, strict=True))
     _, taps = forward(params, tokens, bits, shape, taps=True, **kw)
     return taps
+
+
+def activation_taps(params, tokens, bits, shape, gran=("channel", "token", "token")) -> dict:
+    """The inputs of every block linear map, and the keys and values, of one batch.
+
+    Parameters
+    ----------
+    params : dict
+        One model (not stacked).
+    tokens : array_like, shape (B, T) int
+    bits : array_like, shape (3,)
+        [P_w, P_a, P_kv].
+    shape : ModelShape
+    gran : (w_gran, a_gran, kv_gran)
+
+    Returns
+    -------
+    dict of str to jax.Array
+        ``"{layer}.{attn_in|attn_out|mlp_in|mlp_mid}"`` of shape (B, T, in) and
+        ``"{layer}.{k|v}"`` of shape (B, T, heads, head_dim), as quantized in
+        the forward pass.
+    """
+    return _taps_batch(params, jnp.asarray(tokens), jnp.asarray(bits, jnp.float32), shape, gran)
 
 
 def hessians(params, tokens, bits, shape, gran=("channel", "token", "token"), batch=64):

@@ -1,5 +1,5 @@
 """Random-feature ridge ensembles (Ruben, Tong, Chaudhry, Pehlevan; arXiv 2412.05418)."""
 
-from .study import STUDY, Config
+from .study import STUDY
 
-__all__ = ["STUDY", "Config"]
+__all__ = ["STUDY"]

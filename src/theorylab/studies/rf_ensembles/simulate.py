@@ -22,9 +22,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from theorylab.core.spectra import gaussian_data
-from theorylab.core.train import key_for
+from theorylab.core.train import x64
 
-__all__ = ["key_for", "linear_errors", "relu_errors"]
+__all__ = ["linear_ensemble_errors", "linear_errors", "relu_ensemble_errors", "relu_errors"]
 
 
 def _member_readouts(psi, y, ridges, N: int):
@@ -56,25 +56,30 @@ def _member_readouts(psi, y, ridges, N: int):
 def linear_ensemble_errors(
     data_key, proj_key, eigs, weights, noise, ridges, *, P: int, N: int, K: int
 ):
-    """Exact test errors of a linear random-feature ensemble on Gaussian data.
+    """Exact test errors of a linear random-feature ensemble on Gaussian data (jitted).
 
     Parameters
     ----------
-    data_key : PRNG key
+    data_key : jax.Array (PRNG key)
         Draws the training data (P points); share it between ensembles to
         compare them on the same data (paired comparisons).
-    proj_key : PRNG key
-        Draws the K projections.
-    eigs : (D,) covariance eigenvalues.
-    weights : (D,) target weights w*.
-    noise : float, label-noise variance (train and test).
-    ridges : (R,) per-sample ridges.
+    proj_key : jax.Array (PRNG key)
+        Draws the K projections, each (N, D).
+    eigs : jax.Array, shape (D,)
+        Covariance eigenvalues.
+    weights : jax.Array, shape (D,)
+        Target weights w*.
+    noise : float
+        Label-noise variance (train and test).
+    ridges : jax.Array, shape (R,)
+        Per-sample ridges lambda-tilde.
     P, N, K : int
-        Samples, features per member, members.
+        Samples, features per member, members (static).
 
     Returns
     -------
-    (R,) test errors E = (beta - w*)^T Sigma (beta - w*) + noise.
+    jax.Array, shape (R,)
+        Test errors E = (beta - w*)^T Sigma (beta - w*) + noise.
     """
     X, y = gaussian_data(data_key, P, eigs, weights, noise)
     F = jax.random.normal(proj_key, (K, N, eigs.shape[0]), dtype=eigs.dtype)
@@ -90,19 +95,27 @@ def linear_ensemble_errors(
 
 @partial(jax.jit, static_argnames=("N", "K"))
 def relu_ensemble_errors(key, X_train, y_train, X_test, y_test, ridges, weight_var, *, N, K):
-    """Held-out MSE of a ReLU random-feature ensemble.
+    """Held-out MSE of a ReLU random-feature ensemble (jitted).
 
     Parameters
     ----------
-    key : PRNG key for the K projections.
-    X_train : (P, d), y_train : (P,), X_test : (n, d), y_test : (n,)
-    ridges : (R,) per-sample ridges.
-    weight_var : float, variance of each projection entry (2/d: He scale).
+    key : jax.Array (PRNG key)
+        Draws the K projections, each (N, d).
+    X_train : jax.Array, shape (P, d)
+    y_train : jax.Array, shape (P,)
+    X_test : jax.Array, shape (n, d)
+    y_test : jax.Array, shape (n,)
+    ridges : jax.Array, shape (R,)
+        Per-sample ridges lambda-tilde.
+    weight_var : float
+        Variance of each projection entry (2/d: He scale).
     N, K : int
+        Features per member and members (static).
 
     Returns
     -------
-    (R,) test MSE of the ensemble's mean prediction.
+    jax.Array, shape (R,)
+        Test MSE of the ensemble's mean prediction.
     """
     d = X_train.shape[1]
     F = jnp.sqrt(weight_var) * jax.random.normal(key, (K, N, d), dtype=X_train.dtype)
@@ -115,36 +128,76 @@ def relu_ensemble_errors(key, X_train, y_train, X_test, y_test, ridges, weight_v
     return ((pred - y_test[None, :]) ** 2).mean(axis=1)
 
 
+_linear_x64 = x64(linear_ensemble_errors)
+_relu_x64 = x64(relu_ensemble_errors)
+
+
 def linear_errors(data_key, proj_key, eigs, weights, noise, ridges, P, N, K) -> np.ndarray:
-    """NumPy-facing wrapper of :func:`linear_ensemble_errors` in float64."""
-    with jax.enable_x64(True):
-        out = linear_ensemble_errors(
-            data_key,
-            proj_key,
-            jnp.asarray(eigs, jnp.float64),
-            jnp.asarray(weights, jnp.float64),
-            jnp.float64(noise),
-            jnp.asarray(ridges, jnp.float64),
-            P=int(P),
-            N=int(N),
-            K=int(K),
-        )
-        return np.asarray(out)
+    """:func:`linear_ensemble_errors` in float64, from and to NumPy.
+
+    Parameters
+    ----------
+    data_key, proj_key : jax.Array (PRNG keys)
+        Training data and projections (see :func:`linear_ensemble_errors`).
+    eigs, weights : array_like, shape (D,)
+        Covariance eigenvalues and target weights w*.
+    noise : float
+        Label-noise variance.
+    ridges : array_like, shape (R,)
+        Per-sample ridges lambda-tilde.
+    P, N, K : int
+        Samples, features per member, members.
+
+    Returns
+    -------
+    numpy.ndarray, shape (R,)
+        Exact test errors, float64.
+    """
+    return _linear_x64(
+        data_key,
+        proj_key,
+        np.asarray(eigs, dtype=float),
+        np.asarray(weights, dtype=float),
+        float(noise),
+        np.asarray(ridges, dtype=float),
+        P=int(P),
+        N=int(N),
+        K=int(K),
+    )
 
 
 def relu_errors(seed_key, X_train, y_train, X_test, y_test, ridges, weight_var, N, K):
-    """NumPy-facing wrapper of :func:`relu_ensemble_errors` in float64."""
-    with jax.enable_x64(True):
-        f64 = partial(jnp.asarray, dtype=jnp.float64)
-        out = relu_ensemble_errors(
-            seed_key,
-            f64(X_train),
-            f64(y_train),
-            f64(X_test),
-            f64(y_test),
-            f64(ridges),
-            jnp.float64(weight_var),
-            N=int(N),
-            K=int(K),
-        )
-        return np.asarray(out)
+    """:func:`relu_ensemble_errors` in float64, from and to NumPy.
+
+    Parameters
+    ----------
+    seed_key : jax.Array (PRNG key)
+        Draws the projections.
+    X_train : array_like, shape (P, d)
+    y_train : array_like, shape (P,)
+    X_test : array_like, shape (n, d)
+    y_test : array_like, shape (n,)
+    ridges : array_like, shape (R,)
+        Per-sample ridges lambda-tilde.
+    weight_var : float
+        Variance of each projection entry.
+    N, K : int
+        Features per member and members.
+
+    Returns
+    -------
+    numpy.ndarray, shape (R,)
+        Test MSE of the ensemble's mean prediction, float64.
+    """
+    f = partial(np.asarray, dtype=float)
+    return _relu_x64(
+        seed_key,
+        f(X_train),
+        f(y_train),
+        f(X_test),
+        f(y_test),
+        f(ridges),
+        float(weight_var),
+        N=int(N),
+        K=int(K),
+    )

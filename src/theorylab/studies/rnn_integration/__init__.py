@@ -3,6 +3,6 @@
 Bordelon, Cotler, Pehlevan, Zavatone-Veth (arXiv 2503.18754).
 """
 
-from .study import STUDY, Config
+from .study import STUDY
 
-__all__ = ["STUDY", "Config"]
+__all__ = ["STUDY"]

@@ -20,6 +20,10 @@
   one minibatch gradient.
 * :func:`normals` -- Gaussian draws from explicit keys in fixed-size chunks
   (one compiled sampler for every network size).
+
+Equation labels (A1)-(A9) are those of ``docs/rnn_integration.md``.  Every
+jitted call runs through :func:`theorylab.core.train.x64` (float64 inputs,
+NumPy outputs, and a divergence check where training can blow up).
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ import numpy as np
 import optax
 
 from theorylab.core.errors import ConfigError, check_array, check_scalar
-from theorylab.core.train import check_finite, f64, key_for
+from theorylab.core.train import key_for as key_for  # re-exported for the tests and benchmark
+from theorylab.core.train import x64
 
 from . import theory as th
 
@@ -46,7 +51,6 @@ __all__ = [
     "gradient_flow",
     "h2_grads",
     "init_network",
-    "key_for",
     "lyapunov_gramians",
     "normals",
     "readout_lazy_loss",
@@ -113,6 +117,15 @@ def _h2_grads(W, u, v, tA, tB, tC, tol=1e-10):
     return loss, dW, du, dv
 
 
+def _floats(*arrays):
+    """The arguments as float64 NumPy arrays (lists and integer arrays included)."""
+    return tuple(np.asarray(a, dtype=np.float64) for a in arrays)
+
+
+_smith64 = x64(jax.jit(_smith))
+_h2_grads64 = x64(jax.jit(_h2_grads))
+
+
 def lyapunov_gramians(A, B, C, tol: float = 1e-10):
     """Controllability and observability Gramians by Cayley + squared Smith (float64).
 
@@ -121,6 +134,8 @@ def lyapunov_gramians(A, B, C, tol: float = 1e-10):
     A : array_like, shape (n, n)
         Hurwitz matrix.
     B, C : array_like, shape (n,)
+    tol : float
+        The doubling stops when max |A_j| <= tol (the neglected tail).
 
     Returns
     -------
@@ -133,19 +148,30 @@ def lyapunov_gramians(A, B, C, tol: float = 1e-10):
     ConfigError
         If A is not Hurwitz (the iteration does not converge).
     """
-    with jax.enable_x64(True):
-        P, Q, j, res = jax.jit(_smith)(f64(A), f64(B), f64(C), tol)
-        if not float(res) <= tol:
-            raise ConfigError("A", "matrix", "must be Hurwitz (the Gramians do not exist)")
-        return np.asarray(P), np.asarray(Q), int(j)
+    P, Q, j, res = _smith64(*_floats(A, B, C), tol)
+    if not float(res) <= tol:
+        raise ConfigError("A", "matrix", "must be Hurwitz (the Gramians do not exist)")
+    return P, Q, int(j)
 
 
 def h2_grads(W, u, v, c_star: float, omega_star: float = 0.0):
-    """JAX twin of :func:`theory.h2_loss_and_grads` (for tests): (loss, dW, du, dv)."""
-    tA, tB, tC = th.target_system(c_star, omega_star)
-    with jax.enable_x64(True):
-        out = jax.jit(_h2_grads)(f64(W), f64(u), f64(v), f64(tA), f64(tB), f64(tC))
-        return tuple(np.asarray(x) for x in out)
+    """JAX twin of :func:`theory.h2_loss_and_grads` (for tests): (loss, dW, du, dv).
+
+    Parameters
+    ----------
+    W : array_like, shape (N, N)
+    u, v : array_like, shape (N,)
+    c_star, omega_star : float
+        Target decay (> 0) and frequency (>= 0).
+
+    Returns
+    -------
+    loss : numpy.ndarray, shape ()
+        NaN if W - I is not Hurwitz.
+    dW : numpy.ndarray, shape (N, N)
+    du, dv : numpy.ndarray, shape (N,)
+    """
+    return tuple(_h2_grads64(*_floats(W, u, v), *th.target_system(c_star, omega_star)))
 
 
 # ----------------------------------------------------------------------------
@@ -155,6 +181,7 @@ def h2_grads(W, u, v, c_star: float, omega_star: float = 0.0):
 _CHUNK = 1 << 15
 
 
+@x64
 @jax.jit
 def _normal_chunk(key, i):
     return jax.random.normal(jax.random.fold_in(key, i), (_CHUNK,), dtype=jnp.float64)
@@ -166,10 +193,18 @@ def normals(key, shape) -> np.ndarray:
     Drawn in fixed-size chunks (key folded with the chunk index), so one
     compiled sampler serves every shape: a new network size costs no
     compilation.
+
+    Parameters
+    ----------
+    key : PRNG key
+    shape : tuple of int
+
+    Returns
+    -------
+    numpy.ndarray, shape ``shape``
     """
     n = int(np.prod(shape))
-    with jax.enable_x64(True):
-        parts = [np.asarray(_normal_chunk(key, i)) for i in range(-(-n // _CHUNK))]
+    parts = [_normal_chunk(key, i) for i in range(-(-n // _CHUNK))]
     return np.concatenate(parts)[:n].reshape(shape)
 
 
@@ -248,10 +283,30 @@ def _advance(state, tA, tB, tC, eta, dt, *, method, every):
 
 
 def _final_loss(W, u, v, tA, tB, tC) -> float:
-    """Loss of the last state (SciPy; inf if W - I is no longer Hurwitz)."""
+    """Loss of the last state (SciPy; NaN if it is not finite, inf if W - I is not Hurwitz)."""
+    W, u, v, tA, tB, tC = (np.asarray(x) for x in (W, u, v, tA, tB, tC))
+    if not (np.isfinite(W).all() and np.isfinite(u).all() and np.isfinite(v).all()):
+        return float("nan")
     if np.max(np.linalg.eigvals(W).real) >= 1:
         return float("inf")
     return float(th._h2(W, u, v, tA, tB, tC)[0])
+
+
+@x64(check="full-network gradient flow (W - I lost stability)")
+def _flow(W0, u0, v0, tA, tB, tC, eta, dt, *, blocks, method, every):
+    """``blocks`` x ``every`` steps: (loss at every step and of the last state, snapshots).
+
+    The loss comes first so that the divergence check reports its step.
+    """
+    state, snaps, losses = (W0, u0, v0), [], []
+    for _ in range(blocks):
+        state, loss = _advance(state, tA, tB, tC, eta, dt, method=method, every=every)
+        snaps.append(state)
+        losses.append(loss)
+    losses.append([_final_loss(*state, tA, tB, tC)])
+    # stacked in NumPy: jnp.stack would compile once per snapshot count
+    W, u, v = (np.stack([np.asarray(s[i]) for s in snaps]) for i in range(3))
+    return np.concatenate([np.asarray(x) for x in losses]), W, u, v
 
 
 def _check_network(W0, u0, v0):
@@ -260,25 +315,16 @@ def _check_network(W0, u0, v0):
     Returns the three as float64 NumPy arrays; raises :class:`ConfigError`
     naming the offending argument otherwise.
     """
-    out = []
-    for name, x in (("W0", W0), ("u0", u0), ("v0", v0)):
-        if np.iscomplexobj(x):
-            raise ConfigError(name, "complex array", "must be real")
-        out.append(check_array(name, x, ndim=2 if name == "W0" else 1))
-    W, u, v = out
+    W, u, v = (
+        check_array(name, x, ndim=2 if name == "W0" else 1)
+        for name, x in (("W0", W0), ("u0", u0), ("v0", v0))
+    )
     N = W.shape[0]
     if W.shape != (N, N) or u.shape != (N,) or v.shape != (N,):
         raise ConfigError(
             "W0, u0, v0", (W.shape, u.shape, v.shape), "need shapes (N, N), (N,), (N,)"
         )
-    top = float(np.max(np.linalg.eigvals(W).real))
-    if top >= 1:
-        raise ConfigError(
-            "W0",
-            f"matrix with max Re eig = {top:.4g}",
-            "W0 - I must be Hurwitz (every eigenvalue of W0 must have real part < 1); "
-            "the stationary loss of this network is infinite",
-        )
+    th._check_hurwitz("W0", W)
     return W, u, v
 
 
@@ -344,36 +390,40 @@ def gradient_flow(
     _check_positive(eta=eta, dt=dt)
     W0, u0, v0 = _check_network(W0, u0, v0)
     tA, tB, tC = th.target_system(c_star, omega_star)
-    snaps, losses = [], []
-    with jax.enable_x64(True):
-        targ = (f64(tA), f64(tB), f64(tC))
-        state = (f64(W0), f64(u0), f64(v0))
-        eta_, dt_ = f64(eta), f64(dt)
-        for _ in range(steps // every):
-            state, loss = _advance(state, *targ, eta_, dt_, method=method, every=every)
-            snaps.append(state)
-            losses.append(loss)
-        loss = np.concatenate([np.asarray(x) for x in losses])
-        check_finite(loss, "full-network gradient flow (W - I lost stability)")
-        W, u, v = (np.stack([np.asarray(s[i]) for s in snaps]) for i in range(3))
-    last = _final_loss(W[-1], u[-1], v[-1], tA, tB, tC)
-    loss = check_finite(np.append(loss, last), "full-network gradient flow (W - I lost stability)")
+    loss, W, u, v = _flow(
+        W0, u0, v0, tA, tB, tC, eta, dt, blocks=steps // every, method=method, every=every
+    )
     return {
         "t": dt * every * np.arange(steps // every + 1),
         "W": np.concatenate([W0[None], W]),
-        "u": np.concatenate([np.asarray(u0, dtype=float)[None], u]),
-        "v": np.concatenate([np.asarray(v0, dtype=float)[None], v]),
+        "u": np.concatenate([u0[None], u]),
+        "v": np.concatenate([v0[None], v]),
         "loss": loss,
     }
 
 
 def eigenvalues(W) -> np.ndarray:
-    """Eigenvalues of a stack of matrices, shape (S, N) complex (NumPy)."""
+    """Eigenvalues of a stack of matrices (NumPy).
+
+    Parameters
+    ----------
+    W : array_like, shape (S, N, N)
+
+    Returns
+    -------
+    numpy.ndarray of complex, shape (S, N)
+    """
     return np.linalg.eigvals(np.asarray(W))
 
 
 def conservation_drift(W, u, v) -> np.ndarray:
     """max |Q_c(t) - Q_c(0)| of Q_c = u u^T - v v^T + W W^T - W^T W (A4) along snapshots.
+
+    Parameters
+    ----------
+    W : array_like, shape (S, N, N)
+    u, v : array_like, shape (S, N)
+        Snapshots, the first one the reference.
 
     Returns
     -------
@@ -390,19 +440,43 @@ def conservation_drift(W, u, v) -> np.ndarray:
 
 
 def exact_losses(W, u, v, c_star: float, omega_star: float = 0.0) -> np.ndarray:
-    """Exact stationary loss (A1) of each snapshot (NumPy/SciPy), shape (S,)."""
-    return np.array(
-        [
-            th.h2_loss_and_grads(w, a, b, c_star, omega_star)[0]
-            for w, a, b in zip(W, u, v, strict=True)
-        ]
-    )
+    """Exact stationary loss (A1) of each snapshot (NumPy/SciPy).
+
+    Parameters
+    ----------
+    W : array_like, shape (S, N, N)
+    u, v : array_like, shape (S, N)
+    c_star, omega_star : float
+        Target decay (> 0) and frequency (>= 0).
+
+    Returns
+    -------
+    numpy.ndarray, shape (S,)
+
+    Raises
+    ------
+    ConfigError
+        If the shapes disagree or a snapshot's W - I is not Hurwitz.
+    """
+    W = check_array("W", W, ndim=3)
+    u = check_array("u", u, ndim=2)
+    v = check_array("v", v, ndim=2)
+    S, N = u.shape
+    if W.shape != (S, N, N) or v.shape != (S, N):
+        raise ConfigError("W, u, v", (W.shape, u.shape, v.shape), "need (S, N, N), (S, N), (S, N)")
+    target = th.target_system(c_star, omega_star)
+    out = np.empty(S)
+    for i in range(S):
+        th._check_hurwitz("W", W[i])
+        out[i] = th._h2(W[i], u[i], v[i], *target)[0]
+    return out
 
 
 # ----------------------------------------------------------------------------
 # lazy regime: readout-only training
 
 
+@x64
 @jax.jit
 def _network_gramian(W, u, tA, tB):
     N = W.shape[0]
@@ -442,12 +516,10 @@ def readout_lazy_loss(W, u, c_star, eta: float, t, omega_star: float = 0.0) -> n
         tA[i * m : (i + 1) * m, i * m : (i + 1) * m] = a
     tB = np.concatenate([s[1] for s in systems])
     t = np.asarray(t, dtype=np.float64)
-    with jax.enable_x64(True):
-        P, cross, res = _network_gramian(f64(W), f64(u), f64(tA), f64(tB))
-        if not float(res) <= 1e-10:
-            raise ConfigError("W", "matrix", "W - I must be Hurwitz (no network Gramian)")
-        p, U = np.linalg.eigh(np.asarray(P))
-        cross = np.asarray(cross)
+    P, cross, res = _network_gramian(*_floats(W, u), tA, tB)
+    if not float(res) <= 1e-10:
+        raise ConfigError("W", "matrix", "W - I must be Hurwitz (no network Gramian)")
+    p, U = np.linalg.eigh(P)
     p = np.clip(p, 0.0, None)
     x = 2 * eta * np.outer(t, p)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -456,7 +528,7 @@ def readout_lazy_loss(W, u, c_star, eta: float, t, omega_star: float = 0.0) -> n
     for i, (c, (_, _, tC)) in enumerate(zip(cs, systems, strict=True)):
         b = cross[:, i * m : (i + 1) * m] @ tC
         beta2 = (U.T @ b) ** 2
-        out.append(np.maximum(0.5 * th.target_norm2(c, omega_star) - 0.5 * h @ beta2, 0.0))
+        out.append(np.maximum(0.5 * th._norm2(c, omega_star) - 0.5 * h @ beta2, 0.0))
     out = np.array(out)
     return out[0] if np.ndim(c_star) == 0 else out
 
@@ -465,6 +537,7 @@ def readout_lazy_loss(W, u, c_star, eta: float, t, omega_star: float = 0.0) -> n
 # Bessel law: bulk correlation
 
 
+@x64
 @partial(jax.jit, static_argnames=("terms",))
 def _bulk_corr(J, p, sigma, taus, *, terms):
     # x(tau) = e^{(sigma J - I)^T tau} p = e^{-tau} sum_k tau^k (sigma J^T)^k p / k!
@@ -502,8 +575,7 @@ def bulk_correlation(key, N: int, sigma: float, taus, n_vectors: int) -> np.ndar
     J = normals(kJ, (N, N)) / np.sqrt(N)
     p = normals(kp, (N, n_vectors))
     p = p / np.linalg.norm(p, axis=0)
-    with jax.enable_x64(True):
-        return np.asarray(_bulk_corr(f64(J), f64(p), f64(sigma), f64(taus), terms=terms))
+    return _bulk_corr(J, p, float(sigma), taus, terms=terms)
 
 
 # ----------------------------------------------------------------------------
@@ -533,8 +605,10 @@ def _trial_loss(params, xi, tA, tB, tC, dtn, burn):
     return 0.5 * jnp.mean(errs[burn:] ** 2)
 
 
+@x64(check="BPTT SGD on the noise-driven RNN")
 @partial(jax.jit, static_argnames=("n_steps", "burn", "batch", "updates", "every"))
 def _bptt(key, W, u, v, tA, tB, tC, lr, dtn, *, n_steps, burn, batch, updates, every):
+    """(minibatch losses, snapshots); the losses come first for the divergence check."""
     opt = optax.sgd(lr)
     grad = jax.value_and_grad(_trial_loss)
 
@@ -552,9 +626,10 @@ def _bptt(key, W, u, v, tA, tB, tC, lr, dtn, *, n_steps, burn, batch, updates, e
     params = (W, u, v)
     keys = jax.random.split(key, updates).reshape(updates // every, every)
     _, (snaps, losses) = jax.lax.scan(block, (params, opt.init(params)), keys)
-    return snaps, losses.reshape(-1)
+    return losses.reshape(-1), snaps
 
 
+@x64
 @partial(jax.jit, static_argnames=("n_steps", "burn", "batch"))
 def _bptt_grad(key, W, u, v, tA, tB, tC, dtn, *, n_steps, burn, batch):
     xi = jax.random.normal(key, (n_steps, batch), dtype=W.dtype)
@@ -576,6 +651,18 @@ def bptt_gradient(
 ):
     """One minibatch BPTT loss and gradient of the noise-driven RNN (see :func:`bptt_sgd`).
 
+    Parameters
+    ----------
+    key : PRNG key
+    W : array_like, shape (N, N)
+    u, v : array_like, shape (N,)
+    c_star : float
+    dt_noise, burn_in, window : float
+        Euler-Maruyama step, discarded transient and averaging window.
+    batch : int
+        Trials.
+    omega_star : float
+
     Returns
     -------
     loss : float
@@ -586,21 +673,11 @@ def bptt_gradient(
     W, u, v = _check_network(W, u, v)
     tA, tB, tC = th.target_system(c_star, omega_star)
     burn = round(burn_in / dt_noise)
-    with jax.enable_x64(True):
-        loss, (dW, du, dv) = _bptt_grad(
-            key,
-            f64(W),
-            f64(u),
-            f64(v),
-            f64(tA),
-            f64(tB),
-            f64(tC),
-            f64(dt_noise),
-            n_steps=burn + round(window / dt_noise),
-            burn=burn,
-            batch=batch,
-        )
-        return float(loss), np.asarray(dW), np.asarray(du), np.asarray(dv)
+    n_steps = burn + round(window / dt_noise)
+    loss, (dW, du, dv) = _bptt_grad(
+        key, W, u, v, tA, tB, tC, dt_noise, n_steps=n_steps, burn=burn, batch=batch
+    )
+    return float(loss), dW, du, dv
 
 
 def bptt_sgd(
@@ -671,30 +748,26 @@ def bptt_sgd(
     tA, tB, tC = th.target_system(c_star, omega_star)
     burn = round(burn_in / dt_noise)
     n_steps = burn + round(window / dt_noise)
-    with jax.enable_x64(True):
-        snaps, losses = _bptt(
-            key,
-            f64(W0),
-            f64(u0),
-            f64(v0),
-            f64(tA),
-            f64(tB),
-            f64(tC),
-            f64(eta * lr_time),
-            f64(dt_noise),
-            n_steps=n_steps,
-            burn=burn,
-            batch=batch,
-            updates=updates,
-            every=every,
-        )
-        losses = check_finite(np.asarray(losses), "BPTT SGD on the noise-driven RNN")
-        W, u, v = (np.asarray(x) for x in snaps)
-    W0 = np.asarray(W0, dtype=float)
+    losses, (W, u, v) = _bptt(
+        key,
+        W0,
+        u0,
+        v0,
+        tA,
+        tB,
+        tC,
+        eta * lr_time,
+        dt_noise,
+        n_steps=n_steps,
+        burn=burn,
+        batch=batch,
+        updates=updates,
+        every=every,
+    )
     return {
         "t": lr_time * every * np.arange(updates // every + 1),
         "W": np.concatenate([W0[None], W]),
-        "u": np.concatenate([np.asarray(u0, dtype=float)[None], u]),
-        "v": np.concatenate([np.asarray(v0, dtype=float)[None], v]),
+        "u": np.concatenate([u0[None], u]),
+        "v": np.concatenate([v0[None], v]),
         "trial_loss": losses,
     }

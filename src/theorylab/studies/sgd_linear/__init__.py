@@ -1,5 +1,5 @@
 """SGD learning curves from two-point deterministic equivalents (arXiv 2502.05074)."""
 
-from .study import STUDY, Config
+from .study import STUDY
 
-__all__ = ["STUDY", "Config"]
+__all__ = ["STUDY"]

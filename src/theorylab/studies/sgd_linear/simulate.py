@@ -9,16 +9,19 @@ Simulations (``jax.vmap`` over independent runs, ``lax.scan`` over steps):
   (M2).  (phi(x), y) is drawn from its exact joint Gaussian law (phi = F x /
   sqrt(N) has covariance F Sigma F^T / N and covariance F Sigma w* / sqrt(N)
   with y), which costs O(N^2) per sample instead of O(N D).
-* :func:`full_batch_gd` -- GD on P samples (M3a).
+* :func:`full_batch_gd` -- GD on P samples (M3a); :func:`sampled_gd` draws
+  many data sets and runs GD on all of them in one compiled call.
 * :func:`multipass_sgd` -- SGD drawing B of the P samples with replacement
   each step (M3b).
 * :func:`static_two_point` -- lam1 lam2 w^T G1 A G2 w on sampled data.
 
-Exact recursions *given the realised* F or data (the spec's
-"conditional-exact" references, NumPy): :func:`online_rf_exact`,
+Exact recursions *given the realised* F or data (NumPy): :func:`online_rf_exact`,
 :func:`multipass_exact`.
 
 Every test loss is exact given the weights: (w - w*)^T Sigma (w - w*) + sigma^2.
+The jitted kernels run in float64 through :func:`theorylab.core.train.x64`,
+which also raises :class:`~theorylab.core.errors.DivergenceError` at the first
+step where a loss is not finite.
 """
 
 from __future__ import annotations
@@ -29,11 +32,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from theorylab.core.train import check_finite, f64, key_for
+from theorylab.core.train import x64
 
 __all__ = [
     "full_batch_gd",
-    "key_for",
     "multipass_exact",
     "multipass_sgd",
     "online_rf",
@@ -42,6 +44,7 @@ __all__ = [
     "online_sgd_indices",
     "rf_projection",
     "sample_data",
+    "sampled_gd",
     "static_two_point",
 ]
 
@@ -50,6 +53,7 @@ __all__ = [
 # online SGD on linear regression (M1)
 
 
+@x64(check="online SGD")
 @partial(jax.jit, static_argnames=("batch", "steps", "runs"))
 def _online_sgd(key, eigs, weights, noise, lr, *, batch, steps, runs):
     D = eigs.shape[0]
@@ -76,37 +80,33 @@ def online_sgd(key, eigs, weights, noise, lr, batch, steps, runs) -> np.ndarray:
 
     Parameters
     ----------
-    key : PRNG key
+    key : jax.Array
+        PRNG key (the inputs and label noises of every step).
     eigs, weights : array_like, shape (D,)
         Covariance eigenvalues and target weights w*.
     noise : float
         Label-noise variance.
     lr : float
+        Learning rate.
     batch, steps, runs : int
+        Batch size, SGD steps and independent runs.
 
     Returns
     -------
     numpy.ndarray, shape (runs, steps + 1)
+        Test loss of every run at t = 0, ..., steps.
 
     Raises
     ------
     DivergenceError
         With the first step at which a loss stopped being finite.
     """
-    with jax.enable_x64(True):
-        out = _online_sgd(
-            key,
-            f64(eigs),
-            f64(weights),
-            f64(noise),
-            f64(lr),
-            batch=batch,
-            steps=steps,
-            runs=runs,
-        )
-        return check_finite(np.asarray(out), "online SGD")
+    return _online_sgd(
+        key, eigs, weights, float(noise), float(lr), batch=batch, steps=steps, runs=runs
+    )
 
 
+@x64(check="online kernel SGD")
 @partial(jax.jit, static_argnames=("batch", "steps", "runs"))
 def _online_sgd_indices(key, feats, labels, eigs, wbar, floor, lr, *, batch, steps, runs):
     n, D = feats.shape
@@ -135,58 +135,85 @@ def online_sgd_indices(key, feats, labels, eigs, wbar, floor, lr, batch, steps, 
 
     Parameters
     ----------
-    key : PRNG key
+    key : jax.Array
+        PRNG key (the sampled indices).
     feats : array_like, shape (n, D)
         Feature vector of every point.
     labels : array_like, shape (n,)
+        Label of every point.
     eigs, wbar : array_like, shape (D,)
         Population feature covariance (diagonal) and target coefficients.
     floor : float
         Population loss not captured by the D features.
     lr : float
+        Learning rate.
     batch, steps, runs : int
+        Batch size, SGD steps and independent runs.
 
     Returns
     -------
     numpy.ndarray, shape (runs, steps + 1)
+        Population loss of every run at t = 0, ..., steps.
+
+    Raises
+    ------
+    DivergenceError
+        With the first step at which a loss stopped being finite.
     """
-    with jax.enable_x64(True):
-        out = _online_sgd_indices(
-            key,
-            f64(feats),
-            f64(labels),
-            f64(eigs),
-            f64(wbar),
-            f64(floor),
-            f64(lr),
-            batch=batch,
-            steps=steps,
-            runs=runs,
-        )
-        return check_finite(np.asarray(out), "online kernel SGD")
+    return _online_sgd_indices(
+        key,
+        np.asarray(feats, dtype=np.float64),
+        np.asarray(labels, dtype=np.float64),
+        eigs,
+        wbar,
+        float(floor),
+        float(lr),
+        batch=batch,
+        steps=steps,
+        runs=runs,
+    )
 
 
 # ----------------------------------------------------------------------------
 # online SGD on linear random features (M2)
 
 
-def rf_projection(key, eigs, weights, noise, N: int):
+@x64
+@partial(jax.jit, static_argnames=("shape",))
+def _normal(key, *, shape):
+    return jax.random.normal(key, shape, dtype=jnp.float64)
+
+
+def rf_projection(key, eigs, weights, noise, N: int) -> dict:
     """Draw F (N x D) and return the joint law of (phi, y) and the loss constants.
+
+    Parameters
+    ----------
+    key : jax.Array
+        PRNG key (the entries of F).
+    eigs, weights : array_like, shape (D,)
+        Covariance eigenvalues and target weights w*.
+    noise : float
+        Label-noise variance.
+    N : int
+        Number of random features.
 
     Returns
     -------
-    dict with ``G`` = F Sigma F^T / N (N, N), ``c`` = F Sigma w* / sqrt(N) (N,),
-    ``wSw`` = w*^T Sigma w*, and ``noise``.
+    dict
+        ``G`` = F Sigma F^T / N, shape (N, N); ``c`` = F Sigma w* / sqrt(N),
+        shape (N,); ``wSw`` = w*^T Sigma w* (float); ``noise`` (float).
     """
-    with jax.enable_x64(True):
-        eigs = np.asarray(eigs, dtype=np.float64)
-        F = np.asarray(jax.random.normal(key, (N, eigs.size), dtype=jnp.float64))
+    eigs = np.asarray(eigs, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    F = _normal(key, shape=(int(N), eigs.size))
     FS = F * eigs
     G = FS @ F.T / N
-    c = FS @ np.asarray(weights) / np.sqrt(N)
-    return {"G": G, "c": c, "wSw": float(np.sum(eigs * np.asarray(weights) ** 2)), "noise": noise}
+    c = FS @ weights / np.sqrt(N)
+    return {"G": G, "c": c, "wSw": float(np.sum(eigs * weights**2)), "noise": noise}
 
 
+@x64(check="online random-feature SGD")
 @partial(jax.jit, static_argnames=("batch", "steps", "runs"))
 def _online_rf(key, L, b, resid_sd, noise_sd, G, c, const, lr, *, batch, steps, runs):
     N = L.shape[0]
@@ -214,14 +241,25 @@ def online_rf(key, proj: dict, lr, batch, steps, runs) -> np.ndarray:
 
     Parameters
     ----------
-    key : PRNG key (the SGD samples)
-    proj : dict from :func:`rf_projection`
+    key : jax.Array
+        PRNG key (the SGD samples).
+    proj : dict
+        The projection's law, from :func:`rf_projection` (G of shape (N, N),
+        c of shape (N,)).
     lr : float
+        Learning rate.
     batch, steps, runs : int
+        Batch size, SGD steps and independent runs.
 
     Returns
     -------
     numpy.ndarray, shape (runs, steps + 1)
+        Test loss of every run at t = 0, ..., steps.
+
+    Raises
+    ------
+    DivergenceError
+        With the first step at which a loss stopped being finite.
     """
     G, c = proj["G"], proj["c"]
     g, V = np.linalg.eigh(G)
@@ -233,34 +271,43 @@ def online_rf(key, proj: dict, lr, batch, steps, runs) -> np.ndarray:
     b = np.concatenate([b, np.zeros((~keep).sum())])
     resid = max(proj["wSw"] - float(b @ b), 0.0)  # part of y no feature sees
     const = proj["wSw"] + proj["noise"]
-    with jax.enable_x64(True):
-        out = _online_rf(
-            key,
-            f64(L),
-            f64(b),
-            f64(np.sqrt(resid)),
-            f64(np.sqrt(proj["noise"])),
-            f64(G),
-            f64(c),
-            f64(const),
-            f64(lr),
-            batch=batch,
-            steps=steps,
-            runs=runs,
-        )
-        return check_finite(np.asarray(out), "online random-feature SGD")
+    return _online_rf(
+        key,
+        L,
+        b,
+        float(np.sqrt(resid)),
+        float(np.sqrt(proj["noise"])),
+        np.asarray(G, dtype=np.float64),
+        np.asarray(c, dtype=np.float64),
+        float(const),
+        float(lr),
+        batch=batch,
+        steps=steps,
+        runs=runs,
+    )
 
 
 def online_rf_exact(proj: dict, lr: float, batch: int, steps: int) -> np.ndarray:
-    """Exact expected loss of online RF SGD given F (spec 3.4 B, conditional-exact).
+    """Exact expected loss of online RF SGD given F (the conditional-exact reference).
 
     In the eigenbasis (h_j, v_j) of G = F Sigma F^T / N (the nonzero spectrum of
     H): c_j(t+1) = a_j c_j(t) + (lr^2/B) h_j^2 L_t, a_j = (1 - lr h_j)^2 + lr^2 h_j^2/B,
-    c_j(0) = (v_j^T c)^2 / h_j, L_t = sum_j c_j + (w*^T Sigma w* - sum_j c_j(0)) + sigma^2.
+    c_j(0) = (v_j^T c)^2 / h_j, L_t = sum_j c_j + (w*^T Sigma w* - sum_j c_j(0)) + sigma^2
+    (docs/sgd_linear.md, section (B)).
+
+    Parameters
+    ----------
+    proj : dict
+        The projection's law, from :func:`rf_projection`.
+    lr : float
+        Learning rate.
+    batch, steps : int
+        Batch size and SGD steps.
 
     Returns
     -------
     numpy.ndarray, shape (steps + 1,)
+        Expected test loss given F at t = 0, ..., steps.
     """
     h, V = np.linalg.eigh(proj["G"])
     keep = h > 1e-14 * h.max()
@@ -282,50 +329,152 @@ def online_rf_exact(proj: dict, lr: float, batch: int, steps: int) -> np.ndarray
 # finite data: full-batch GD (M3a) and multi-pass SGD (M3b)
 
 
+def _draw(key, eigs, weights, noise, P):
+    kx, ke = jax.random.split(key)
+    X = jax.random.normal(kx, (P, eigs.shape[0]), dtype=eigs.dtype) * jnp.sqrt(eigs)
+    y = X @ weights + jnp.sqrt(noise) * jax.random.normal(ke, (P,), dtype=eigs.dtype)
+    return X, y
+
+
+_sample = x64(jax.jit(_draw, static_argnames=("P",)))
+
+
 def sample_data(key, eigs, weights, noise, P: int):
-    """P Gaussian samples: X (P, D) with covariance diag(eigs), y = X w* + noise."""
-    with jax.enable_x64(True):
-        kx, ke = jax.random.split(key)
-        X = jax.random.normal(kx, (P, len(eigs)), dtype=jnp.float64) * jnp.sqrt(f64(eigs))
-        y = X @ f64(weights) + jnp.sqrt(noise) * jax.random.normal(ke, (P,), dtype=jnp.float64)
-        return np.asarray(X), np.asarray(y)
+    """P Gaussian samples: X with covariance diag(eigs), y = X w* + noise.
+
+    Parameters
+    ----------
+    key : jax.Array
+        PRNG key.
+    eigs, weights : array_like, shape (D,)
+        Covariance eigenvalues and target weights w*.
+    noise : float
+        Label-noise variance.
+    P : int
+        Number of samples.
+
+    Returns
+    -------
+    X : numpy.ndarray, shape (P, D)
+    y : numpy.ndarray, shape (P,)
+    """
+    return _sample(key, eigs, weights, float(noise), P=int(P))
 
 
-@partial(jax.jit, static_argnames=("steps",))
-def _full_batch_gd(X, y, eigs, weights, noise, lr, *, steps):
-    P = X.shape[0]
-    S = X.T @ X / P
-    b = X.T @ y / P
+def _gd(X, y, eigs, weights, noise, lr, steps):
+    """GD on data sets batched over the leading axis: X (n, P, D), y (n, P) -> (n, steps + 1) x 2.
 
-    def losses(w):
-        return jnp.mean((X @ w - y) ** 2), jnp.sum(eigs * (w - weights) ** 2) + noise
+    The train loss is evaluated from the sufficient statistics,
+    |X w - y|^2 / P = w.S w - 2 b.w + y.y / P with S = X^T X / P, b = X^T y / P,
+    reusing the S w of the update (equal to the residual form to rounding).
+    """
+    P = X.shape[-2]
+    S = jnp.einsum("npd,npe->nde", X, X) / P
+    b = jnp.einsum("npd,np->nd", X, y) / P
+    yy = jnp.mean(y**2, axis=-1)
+
+    def losses(w, Sw):
+        train = jnp.sum(w * Sw, axis=-1) - 2 * jnp.sum(b * w, axis=-1) + yy
+        return train, jnp.sum(eigs * (w - weights) ** 2, axis=-1) + noise
 
     def step(w, _):
-        w = w - lr * (S @ w - b)
-        return w, losses(w)
+        Sw = jnp.einsum("nde,ne->nd", S, w)
+        return w - lr * (Sw - b), losses(w, Sw)
 
-    w0 = jnp.zeros(X.shape[1], dtype=X.dtype)
-    _, (tr, te) = jax.lax.scan(step, w0, None, length=steps)
-    tr0, te0 = losses(w0)
-    return jnp.concatenate([tr0[None], tr]), jnp.concatenate([te0[None], te])
+    w0 = jnp.zeros((X.shape[0], X.shape[-1]), dtype=X.dtype)
+    w, (tr, te) = jax.lax.scan(step, w0, None, length=steps)
+    trT, teT = losses(w, jnp.einsum("nde,ne->nd", S, w))
+    return jnp.concatenate([tr, trT[None]]).T, jnp.concatenate([te, teT[None]]).T
+
+
+@x64(check="full-batch GD")
+@partial(jax.jit, static_argnames=("steps",))
+def _full_batch_gd(X, y, eigs, weights, noise, lr, *, steps):
+    tr, te = _gd(X[None], y[None], eigs, weights, noise, lr, steps)
+    return tr[0], te[0]
 
 
 def full_batch_gd(X, y, eigs, weights, noise, lr, steps):
     """Train and test curves of full-batch GD w <- w - lr (Sigma_hat w - X^T y / P).
 
+    Parameters
+    ----------
+    X : array_like, shape (P, D)
+        Inputs.
+    y : array_like, shape (P,)
+        Labels.
+    eigs, weights : array_like, shape (D,)
+        Population covariance eigenvalues and target weights w* (test loss).
+    noise : float
+        Label-noise variance (added to the test loss).
+    lr : float
+        Learning rate.
+    steps : int
+        GD steps.
+
     Returns
     -------
     train, test : numpy.ndarray, shape (steps + 1,)
+        Losses at t = 0, ..., steps.
+
+    Raises
+    ------
+    DivergenceError
+        With the first step at which a loss stopped being finite.
     """
-    with jax.enable_x64(True):
-        tr, te = _full_batch_gd(
-            f64(X), f64(y), f64(eigs), f64(weights), f64(noise), f64(lr), steps=steps
-        )
-        tr, te = np.asarray(tr), np.asarray(te)
-    check_finite(np.stack([tr, te]), "full-batch GD")
-    return tr, te
+    return _full_batch_gd(
+        np.asarray(X, dtype=np.float64),
+        np.asarray(y, dtype=np.float64),
+        eigs,
+        weights,
+        float(noise),
+        float(lr),
+        steps=int(steps),
+    )
 
 
+@x64(check="full-batch GD")
+@partial(jax.jit, static_argnames=("P", "steps"))
+def _sampled_gd(keys, eigs, weights, noise, lr, *, P, steps):
+    X, y = jax.vmap(lambda k: _draw(k, eigs, weights, noise, P))(keys)
+    return _gd(X, y, eigs, weights, noise, lr, steps)
+
+
+def sampled_gd(keys, eigs, weights, noise, lr, P: int, steps: int):
+    """Full-batch GD on one data set per key, all in one compiled call.
+
+    Each key draws a data set as :func:`sample_data` does (the same numbers)
+    and runs :func:`full_batch_gd` on it; the data never leave the device.
+
+    Parameters
+    ----------
+    keys : jax.Array, shape (n,)
+        PRNG keys, one per data set.
+    eigs, weights : array_like, shape (D,)
+        Covariance eigenvalues and target weights w*.
+    noise : float
+        Label-noise variance.
+    lr : float
+        Learning rate.
+    P : int
+        Samples per data set.
+    steps : int
+        GD steps.
+
+    Returns
+    -------
+    train, test : numpy.ndarray, shape (n, steps + 1)
+        Losses of every data set at t = 0, ..., steps.
+
+    Raises
+    ------
+    DivergenceError
+        With the first step at which a loss stopped being finite.
+    """
+    return _sampled_gd(keys, eigs, weights, float(noise), float(lr), P=int(P), steps=int(steps))
+
+
+@x64(check="multi-pass SGD")
 @partial(jax.jit, static_argnames=("batch", "steps", "chains"))
 def _multipass(key, X, y, eigs, weights, noise, lr, *, batch, steps, chains):
     P, D = X.shape
@@ -349,32 +498,51 @@ def _multipass(key, X, y, eigs, weights, noise, lr, *, batch, steps, chains):
 
 
 def multipass_sgd(key, X, y, eigs, weights, noise, lr, batch, steps, chains):
-    """Train/test curves of multi-pass SGD chains on one dataset.
+    """Train/test curves of multi-pass SGD chains on one data set.
+
+    Parameters
+    ----------
+    key : jax.Array
+        PRNG key (the sampled indices).
+    X : array_like, shape (P, D)
+        Inputs.
+    y : array_like, shape (P,)
+        Labels.
+    eigs, weights : array_like, shape (D,)
+        Population covariance eigenvalues and target weights w* (test loss).
+    noise : float
+        Label-noise variance (added to the test loss).
+    lr : float
+        Learning rate.
+    batch, steps, chains : int
+        Batch size, SGD steps and independent chains.
 
     Returns
     -------
     train, test : numpy.ndarray, shape (chains, steps + 1)
+        Losses of every chain at t = 0, ..., steps.
+
+    Raises
+    ------
+    DivergenceError
+        With the first step at which a loss stopped being finite.
     """
-    with jax.enable_x64(True):
-        tr, te = _multipass(
-            key,
-            f64(X),
-            f64(y),
-            f64(eigs),
-            f64(weights),
-            f64(noise),
-            f64(lr),
-            batch=batch,
-            steps=steps,
-            chains=chains,
-        )
-        tr, te = np.asarray(tr), np.asarray(te)
-    check_finite(np.stack([tr, te]), "multi-pass SGD")
-    return tr, te
+    return _multipass(
+        key,
+        np.asarray(X, dtype=np.float64),
+        np.asarray(y, dtype=np.float64),
+        eigs,
+        weights,
+        float(noise),
+        float(lr),
+        batch=batch,
+        steps=steps,
+        chains=chains,
+    )
 
 
 def multipass_exact(X, y, eigs, weights, lr: float, batch: int, steps: int):
-    """Exact expected train/test loss of multi-pass SGD given the data (spec 3.4 D).
+    """Exact expected train/test loss of multi-pass SGD given the data.
 
     With e = w - w*, A = I - lr Sigma_hat, b = (lr/P) X^T eps, the index
     multinomial S_t (E S = I, Cov(S_mm, S_nn) = (P/B)(delta_mn - 1/P)) gives::
@@ -385,8 +553,21 @@ def multipass_exact(X, y, eigs, weights, lr: float, batch: int, steps: int):
         Q_t = X C_t X^T - X m_t eps^T - eps m_t^T X^T + eps eps^T  (residual 2nd moment)
         train_t = tr(Q_t)/P,  test_t = tr(Sigma C_t) + sigma^2,
 
-    where eps = y - X w* are the realised label noises.  Computed in the
-    eigenbasis of Sigma_hat.
+    where eps = y - X w* are the realised label noises (docs/sgd_linear.md,
+    section (D)).  Computed in the eigenbasis of Sigma_hat.
+
+    Parameters
+    ----------
+    X : array_like, shape (P, D)
+        Inputs.
+    y : array_like, shape (P,)
+        Labels.
+    eigs, weights : array_like, shape (D,)
+        Population covariance eigenvalues and target weights w*.
+    lr : float
+        Learning rate.
+    batch, steps : int
+        Batch size and SGD steps.
 
     Returns
     -------
@@ -423,22 +604,47 @@ def multipass_exact(X, y, eigs, weights, lr: float, batch: int, steps: int):
 
 
 # ----------------------------------------------------------------------------
-# static two-point object (spec 3.2, check A1)
+# static two-point object (docs/sgd_linear.md, section "Theory")
 
 
 def static_two_point(key, eigs, w, n, lam1, lam2, A_diag, draws: int) -> np.ndarray:
     """lam1 lam2 w^T (S + lam1)^-1 diag(A) (S + lam2)^-1 w over ``draws`` sample covariances.
 
+    Every A is evaluated on the same ``draws`` data sets (the resolvents are
+    computed once per data set).
+
+    Parameters
+    ----------
+    key : jax.Array
+        PRNG key (the data sets).
+    eigs : array_like, shape (D,)
+        Population covariance eigenvalues.
+    w : array_like, shape (D,)
+        The vector.
+    n : int
+        Samples per sample covariance S.
+    lam1, lam2 : float
+        Ridges > 0.
+    A_diag : array_like, shape (D,) or (k, D)
+        Diagonal of A, or of k matrices A.
+    draws : int
+        Number of data sets.
+
     Returns
     -------
-    numpy.ndarray, shape (draws,)
+    numpy.ndarray, shape (draws,) or (draws, k)
+        The value on every data set (for every A).
     """
-    out = np.empty(draws)
-    eigs = np.asarray(eigs, dtype=float)
-    for d in range(draws):
-        X, _ = sample_data(jax.random.fold_in(key, d), eigs, np.zeros_like(eigs), 0.0, n)
+    eigs = np.asarray(eigs, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    A = np.asarray(A_diag, dtype=np.float64)
+    Z = _normal(key, shape=(int(draws), int(n), eigs.size))
+    eye = np.eye(eigs.size)
+    out = np.empty((int(draws), *A.shape[:-1]))
+    for d in range(int(draws)):
+        X = Z[d] * np.sqrt(eigs)
         S = X.T @ X / n
-        g1 = np.linalg.solve(S + lam1 * np.eye(eigs.size), w)
-        g2 = np.linalg.solve(S + lam2 * np.eye(eigs.size), w)
-        out[d] = lam1 * lam2 * g1 @ (A_diag * g2)
+        g1 = np.linalg.solve(S + lam1 * eye, w)
+        g2 = np.linalg.solve(S + lam2 * eye, w)
+        out[d] = lam1 * lam2 * (A @ (g1 * g2))
     return out

@@ -2,8 +2,10 @@
 
 Atanasov, Bordelon, Zavatone-Veth, Paquette, Pehlevan, "Two-Point Deterministic
 Equivalence for Stochastic Gradient Dynamics in Linear Models"
-(arXiv 2502.05074).  Section numbers refer to the project spec
-(``specs/sgd_linear.md``); derivations are in ``docs/sgd_linear.md``.
+(arXiv 2502.05074).  The paper's body was not available when the study was
+written; the equations are a self-contained reconstruction, derived and
+checked against simulation in ``docs/sgd_linear.md`` (its sections are cited
+below).
 
 Conventions
 -----------
@@ -37,7 +39,7 @@ from theorylab.core.deteq import (
     spectral_sums,
     support_edge,
 )
-from theorylab.core.errors import ConfigError, check_array
+from theorylab.core.errors import ConfigError, check_array, check_int, check_scalar
 from theorylab.core.solvers import find_root
 
 __all__ = [
@@ -56,23 +58,16 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------
-# argument checks
+# argument checks (once, in the public functions)
 
 
-def _check_lr_batch(lr, batch, steps=None):
-    if not (np.isfinite(lr) and lr > 0):
-        raise ConfigError("lr", lr, "must be a finite number > 0")
-    if int(batch) != batch or batch < 1:
-        raise ConfigError("batch", batch, "must be an integer >= 1")
-    if steps is not None and (int(steps) != steps or steps < 0):
-        raise ConfigError("steps", steps, "must be an integer >= 0")
-    noise_ok = True
-    return noise_ok
+def _check_steps(lr, steps) -> None:
+    check_scalar("lr", lr, "must be a finite number > 0", lambda x: x > 0)
+    check_int("steps", steps, 0)
 
 
-def _check_noise(noise):
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ConfigError("noise", noise, "must be a finite number >= 0")
+def _check_noise(noise) -> None:
+    check_scalar("noise", noise, "must be a finite number >= 0", lambda x: x >= 0)
 
 
 # ----------------------------------------------------------------------------
@@ -86,27 +81,8 @@ def _online_multipliers(eigs, lr, batch, fourth_moment=True):
     return a
 
 
-def online_stability_edge(eigs, batch: int, fourth_moment: bool = True) -> float:
-    """Largest stable learning rate of online SGD on linear regression (spec 3.4 A).
-
-    Stable means a_k = (1 - lr l_k)^2 + lr^2 l_k^2 / B < 1 for every mode and
-    (lr/B) sum_k l_k / (2 - lr l_k (1 + 1/B)) < 1 (the Volterra kernel's mass
-    below one), so that the loss converges to the stationary floor.
-
-    Parameters
-    ----------
-    eigs : array_like, shape (D,)
-    batch : int
-    fourth_moment : bool
-        Keep the Gaussian fourth-moment term (the exact recursion).
-
-    Returns
-    -------
-    float
-        The edge lr_max (learning rates must be strictly below it).
-    """
-    eigs, _ = check_spectrum(eigs)
-    _check_lr_batch(1.0, batch)
+def _stability_edge(eigs: np.ndarray, batch: int, fourth_moment: bool) -> float:
+    """:func:`online_stability_edge` on validated arguments."""
     c = 1.0 + 1.0 / batch if fourth_moment else 1.0
     mode_edge = 2.0 / (eigs.max() * c)
 
@@ -120,13 +96,58 @@ def online_stability_edge(eigs, batch: int, fourth_moment: bool = True) -> float
     return float(find_root(mass, np.array([1e-300]), np.array([hi]), what="stability edge").x[0])
 
 
+def online_stability_edge(eigs, batch: int, fourth_moment: bool = True) -> float:
+    """Largest stable learning rate of online SGD on linear regression.
+
+    docs/sgd_linear.md, section "(A) Online SGD: exact recursion".  Stable
+    means a_k = (1 - lr l_k)^2 + lr^2 l_k^2 / B < 1 for every mode and
+    (lr/B) sum_k l_k / (2 - lr l_k (1 + 1/B)) < 1 (the Volterra kernel's mass
+    below one), so that the loss converges to the stationary floor.
+
+    Parameters
+    ----------
+    eigs : array_like, shape (D,)
+        Covariance eigenvalues lambda_k > 0.
+    batch : int
+        Batch size B >= 1.
+    fourth_moment : bool
+        Keep the Gaussian fourth-moment term (the exact recursion).
+
+    Returns
+    -------
+    float
+        The edge lr_max (learning rates must be strictly below it).
+    """
+    eigs, _ = check_spectrum(eigs)
+    batch = check_int("batch", batch, 1)
+    return _stability_edge(eigs, batch, bool(fourth_moment))
+
+
 def stationary_loss(eigs, lr, batch, noise) -> float:
     """Stationary floor of online SGD, L_inf = sigma^2 / (1 - (lr/B) sum l/(2 - lr l (1+1/B))).
 
-    Spec 3.4 A (all modes learned).  Infinite at and beyond the stability edge.
+    docs/sgd_linear.md, section "(A) Online SGD: exact recursion" (every mode
+    learned).
+
+    Parameters
+    ----------
+    eigs : array_like, shape (D,)
+        Covariance eigenvalues lambda_k > 0.
+    lr : float
+        Learning rate > 0.
+    batch : int
+        Batch size B >= 1.
+    noise : float
+        Label-noise variance sigma^2 >= 0.
+
+    Returns
+    -------
+    float
+        The floor; ``inf`` at and beyond the stability edge.
     """
     eigs, _ = check_spectrum(eigs)
-    _check_lr_batch(lr, batch)
+    check_scalar("lr", lr, "must be a finite number > 0", lambda x: x > 0)
+    batch = check_int("batch", batch, 1)
     _check_noise(noise)
     m = (lr / batch) * np.sum(eigs / (2.0 - lr * eigs * (1.0 + 1.0 / batch)))
     return float(noise / (1.0 - m)) if m < 1 else float("inf")
@@ -135,9 +156,10 @@ def stationary_loss(eigs, lr, batch, noise) -> float:
 def online_sgd_curve(
     eigs, target_power, lr, batch, steps, noise=0.0, *, fourth_moment: bool = True
 ) -> np.ndarray:
-    """Expected test loss of online SGD on linear regression (spec 3.4 A), exact.
+    """Expected test loss of online SGD on linear regression, exact for Gaussian inputs.
 
-    With p_k(t) = lambda_k E[(w_t - w*)_k^2] and Gaussian inputs::
+    docs/sgd_linear.md, section "(A) Online SGD: exact recursion".  With
+    p_k(t) = lambda_k E[(w_t - w*)_k^2]::
 
         p_k(t+1) = a_k p_k(t) + (lr^2/B) lambda_k^2 L_t,
         a_k = (1 - lr lambda_k)^2 + lr^2 lambda_k^2 / B,
@@ -151,6 +173,7 @@ def online_sgd_curve(
     Parameters
     ----------
     eigs, target_power : array_like, shape (D,)
+        Covariance eigenvalues and the target's power per mode.
     lr : float
         Learning rate (below :func:`online_stability_edge`).
     batch : int
@@ -160,10 +183,12 @@ def online_sgd_curve(
     noise : float
         Label-noise variance.
     fourth_moment : bool
+        Keep the Gaussian fourth-moment term.
 
     Returns
     -------
     numpy.ndarray, shape (steps + 1,)
+        L_t for t = 0, ..., T.
 
     Raises
     ------
@@ -171,9 +196,10 @@ def online_sgd_curve(
         For bad arguments, or a learning rate at or beyond the stability edge.
     """
     eigs, power = check_spectrum(eigs, target_power)
-    _check_lr_batch(lr, batch, steps)
+    _check_steps(lr, steps)
+    batch = check_int("batch", batch, 1)
     _check_noise(noise)
-    edge = online_stability_edge(eigs, batch, fourth_moment)
+    edge = _stability_edge(eigs, batch, bool(fourth_moment))
     if lr >= edge:
         raise ConfigError("lr", lr, f"beyond the stability edge: must be < {edge:.6g} (B={batch})")
     a = _online_multipliers(eigs, lr, batch, fourth_moment)
@@ -188,17 +214,25 @@ def online_sgd_curve(
 
 
 def volterra(forcing, kernel, coupling: float) -> np.ndarray:
-    """Solve L_t = forcing_t + coupling * sum_{s<t} kernel_{t-1-s} L_s (spec 3.4).
+    """Solve L_t = forcing_t + coupling * sum_{s<t} kernel_{t-1-s} L_s.
+
+    The Volterra form of the online-SGD recursion (docs/sgd_linear.md,
+    section "(A) Online SGD: exact recursion") and of the decoupled
+    multi-pass equivalent (section "(D) Multi-pass SGD").
 
     Parameters
     ----------
     forcing : array_like, shape (T,)
+        Forcing F_t.
     kernel : array_like, shape (>= T-1,)
+        Memory kernel K_tau.
     coupling : float
+        Coupling constant (lr^2 / B for SGD).
 
     Returns
     -------
     numpy.ndarray, shape (T,)
+        The solution L_t.
     """
     f = np.asarray(forcing, dtype=float)
     k = np.asarray(kernel, dtype=float)
@@ -213,7 +247,7 @@ def volterra(forcing, kernel, coupling: float) -> np.ndarray:
 
 
 def _quadratic_roots(u, lr, c2):
-    """Roots x+- of u a(x) = 1 with a(x) = 1 - 2 lr x + c2 x^2 (spec 3.3 ii)."""
+    """Roots x+- of u a(x) = 1 with a(x) = 1 - 2 lr x + c2 x^2 (docs section (B))."""
     disc = np.sqrt(lr**2 * u**2 - u * c2 * (u - 1.0) + 0j)
     return (lr * u + disc) / (u * c2), (lr * u - disc) / (u * c2)
 
@@ -241,10 +275,11 @@ def online_rf_curve(
     oversample: int = 4,
     decay: float = 18.0,
 ) -> np.ndarray:
-    """Expected test loss of online SGD on N linear random features (spec 3.4 B).
+    """Expected test loss of online SGD on N linear random features.
 
-    Model: features phi(x) = F x / sqrt(N), F with i.i.d. N(0, 1) entries,
-    readout a trained by online SGD from a = 0; the loss is
+    docs/sgd_linear.md, section "(B) Online random features: generating
+    function".  Model: features phi(x) = F x / sqrt(N), F with i.i.d. N(0, 1)
+    entries, readout a trained by online SGD from a = 0; the loss is
     (beta - w*)^T Sigma (beta - w*) + sigma^2 with beta = F^T a / sqrt(N),
     averaged over F by the one-point deterministic equivalent of
     H = Sigma^(1/2) F^T F Sigma^(1/2) / N (a sample covariance of N "samples").
@@ -263,10 +298,17 @@ def online_rf_curve(
     Parameters
     ----------
     eigs, target_power : array_like, shape (D,)
+        Covariance eigenvalues and the target's power per mode.
     N : int
         Features.
-    lr, batch, steps, noise
-        As in :func:`online_sgd_curve`.
+    lr : float
+        Learning rate; a(h) < 1 on the feature spectrum is required.
+    batch : int
+        Batch size B >= 1.
+    steps : int
+        Number of SGD steps T.
+    noise : float
+        Label-noise variance.
     oversample : int
         FFT length / steps.
     decay : float
@@ -275,12 +317,18 @@ def online_rf_curve(
     Returns
     -------
     numpy.ndarray, shape (steps + 1,)
+        L_t for t = 0, ..., T.
+
+    Raises
+    ------
+    ConfigError
+        For bad arguments, or a learning rate beyond the stability edge.
     """
     eigs, power = check_spectrum(eigs, target_power)
-    _check_lr_batch(lr, batch, steps)
+    _check_steps(lr, steps)
+    batch = check_int("batch", batch, 1)
     _check_noise(noise)
-    if int(N) != N or N < 1:
-        raise ConfigError("N", N, "must be an integer >= 1")
+    N = check_int("N", N, 1)
     c2 = lr**2 * (1.0 + 1.0 / batch)
     # stability: a(h) < 1 on the support of H, i.e. its edge below 2 lr / c2
     edge = support_edge(eigs, float(N))
@@ -325,17 +373,26 @@ def online_rf_curve(
 
 @dataclass(frozen=True)
 class Contour:
-    """Circle contour z_i = (1 - rho e^{i theta_i}) / lr around the spectrum (spec 3.3 i).
+    """Circle contour z_i = (1 - rho e^{i theta_i}) / lr around the spectrum.
 
-    On it |1 - lr z| = rho, so the GD propagator (1 - lr z)^t = rho^t e^{i t theta}
-    has constant modulus: integrals of f(z)^t g(z) for *every* t are one FFT of
-    the node weights (the trapezoid rule on uniform theta is a DFT).
+    docs/sgd_linear.md, section "(C) Full-batch GD: two-point equivalent on a
+    circle, all t by one FFT".  On it |1 - lr z| = rho, so the GD propagator
+    (1 - lr z)^t = rho^t e^{i t theta} has constant modulus: integrals of
+    f(z)^t g(z) for *every* t are one FFT of the node weights (the trapezoid
+    rule on uniform theta is a DFT).  Build it with :meth:`build`.
 
-    Attributes
+    Parameters
     ----------
-    z : (n,) complex nodes; w : (n,) weights dz / (2 pi i);
-    kappa : (n,) renormalised ridge at lambda = -z (one-point equivalent, n_samples);
-    rho : float; theta : (n,) angles.
+    z : numpy.ndarray of complex, shape (n,)
+        Nodes.
+    w : numpy.ndarray of complex, shape (n,)
+        Weights dz / (2 pi i) of the trapezoid rule.
+    kappa : numpy.ndarray of complex, shape (n,)
+        Renormalised ridge at lambda = -z (one-point equivalent, n_samples).
+    rho : float
+        Radius of the circle in the propagator variable 1 - lr z.
+    theta : numpy.ndarray, shape (n,)
+        Angles.
     """
 
     z: np.ndarray
@@ -360,9 +417,32 @@ class Contour:
         keeping the circle a distance radius/(lr t_max) from the spectrum, so
         the trapezoid rule converges geometrically; ``nodes`` defaults to
         6 t_max + 200 (the integrand oscillates t times around the circle).
-        Measured against 32 t_max + 400 nodes at radius 1 (the spec's choice):
-        relative error below 1e-8 (docs/sgd_linear.md).  Requires the
-        deterministic-equivalent spectrum edge x+ < 2 / lr.
+        Measured against 32 t_max + 400 nodes at radius 1: relative error
+        below 1e-8 (docs/sgd_linear.md, section (C)).
+
+        Parameters
+        ----------
+        eigs : array_like, shape (D,)
+            Population eigenvalues.
+        n_samples : float
+            Samples of the sample covariance.
+        lr : float
+            Learning rate; the equivalent spectrum's edge x+ must be < 2 / lr.
+        t_max : int
+            Largest time the contour must resolve.
+        nodes : int, optional
+            Number of nodes (rounded up to even).
+        radius : float
+            rho = 1 + radius / t_max.
+
+        Returns
+        -------
+        Contour
+
+        Raises
+        ------
+        ConfigError
+            If lr x+ >= 2.
         """
         n = int(nodes) if nodes else 6 * int(t_max) + 200
         n += n % 2
@@ -384,14 +464,28 @@ class Contour:
         return cls(z=z, w=w, kappa=kappa, rho=rho, theta=theta)
 
     def fourier(self, values: np.ndarray, orders: np.ndarray) -> np.ndarray:
-        """sum_i values_i e^{i m theta_i} for each m in ``orders`` (all at once by FFT)."""
+        """sum_i values_i e^{i m theta_i} for each m in ``orders`` (all at once by FFT).
+
+        The trapezoid rule for every t as one DFT (docs/sgd_linear.md, section (C)).
+
+        Parameters
+        ----------
+        values : numpy.ndarray, shape (n,)
+            One value per node.
+        orders : array_like of int, shape (m,)
+            Fourier orders.
+
+        Returns
+        -------
+        numpy.ndarray of complex, shape (m,)
+        """
         n = self.z.size
         spec = np.fft.ifft(values) * n  # sum_i v_i e^{+2 pi i i m / n}
         return spec[np.asarray(orders) % n]
 
 
 def _gd_parts(eigs, power, P, lr, steps, noise, nodes=None):
-    """One- and two-point contour pieces of full-batch GD (spec 3.4 C), all t at once."""
+    """One- and two-point contour pieces of full-batch GD (docs section (C)), all t at once."""
     T = int(steps)
     ct = Contour.build(eigs, float(P), lr, max(T, 1), nodes)
     z, w, kap, rho = ct.z, ct.w, ct.kappa, ct.rho
@@ -449,16 +543,24 @@ def _pair_sums(b, u, z, kap, diag, block: int = 512):
 
 
 def _anti_fourier(anti, t):
+    """sum_s anti_s e^{i t s 2 pi / n} for each t (one FFT)."""
     n = anti.size
-    theta_step = 2.0 * np.pi / n
-    # sum_s anti_s e^{i t s theta_step}
-    return (np.fft.ifft(anti) * n)[np.asarray(t) % n] if theta_step else anti
+    return (np.fft.ifft(anti) * n)[np.asarray(t) % n]
+
+
+def _check_gd(eigs, target_power, P, lr, steps, noise):
+    eigs, power = check_spectrum(eigs, target_power)
+    _check_steps(lr, steps)
+    _check_noise(noise)
+    P = float(check_count("P", P))
+    return eigs, power, P
 
 
 def gd_curves(eigs, target_power, P, lr, steps, noise=0.0, *, nodes=None):
-    """Train and test loss of full-batch GD on P samples (spec 3.4 C), two-point DE.
+    """Train and test loss of full-batch GD on P samples, two-point deterministic equivalent.
 
-    Exact expressions (w_0 = 0, f(x) = (1 - lr x)^t)::
+    docs/sgd_linear.md, section "(C) Full-batch GD: two-point equivalent on a
+    circle, all t by one FFT".  Exact expressions (w_0 = 0, f(x) = (1 - lr x)^t)::
 
         train_t = w*^T Sigma_hat f^2 w* + (sigma^2/P) [tr f(Sigma_hat)^2 + P - D]
         test_t  = w*^T f Sigma f w* + (sigma^2/P) tr[Sigma (1 - f)^2 / Sigma_hat] + sigma^2
@@ -471,29 +573,30 @@ def gd_curves(eigs, target_power, P, lr, steps, noise=0.0, *, nodes=None):
     Parameters
     ----------
     eigs, target_power : array_like, shape (D,)
+        Covariance eigenvalues and the target's power per mode.
     P : int
         Training samples.
     lr : float
         Learning rate; must satisfy lr * x+ < 2 (x+ the spectrum's edge).
     steps : int
+        GD steps T.
     noise : float
+        Label-noise variance.
     nodes : int, optional
         Contour nodes (default 6 steps + 200).
 
     Returns
     -------
     train, test : numpy.ndarray, shape (steps + 1,)
+        Losses at t = 0, ..., T (both include sigma^2).
     """
-    eigs, power = check_spectrum(eigs, target_power)
-    _check_lr_batch(lr, 1, steps)
-    _check_noise(noise)
-    check_count("P", P)
-    train, test, _ = _gd_parts(eigs, power, float(P), float(lr), int(steps), noise, nodes)
+    eigs, power, P = _check_gd(eigs, target_power, P, lr, steps, noise)
+    train, test, _ = _gd_parts(eigs, power, P, float(lr), int(steps), noise, nodes)
     return train, test
 
 
 def _one_point_kernels(eigs, ct: Contour, P: float, lr: float, steps: int):
-    """tr[Sigma_hat^2 f^{2 tau}] and tr[Sigma Sigma_hat f^{2 tau}], tau = 0..steps (spec 3.4 D)."""
+    """tr[Sigma_hat^2 f^{2 tau}] and tr[Sigma Sigma_hat f^{2 tau}], tau = 0..steps (docs (D))."""
     f = spectral_sums(eigs, None, ct.kappa, "1R")
     z, w, kap, rho = ct.z, ct.w, ct.kappa, ct.rho
     tau = np.arange(int(steps) + 1)
@@ -504,10 +607,11 @@ def _one_point_kernels(eigs, ct: Contour, P: float, lr: float, steps: int):
 
 
 def multipass_sgd_curves(eigs, target_power, P, lr, batch, steps, noise=0.0, *, nodes=None):
-    """Train and test loss of multi-pass SGD on P samples (spec 3.4 D), decoupled closure.
+    """Train and test loss of multi-pass SGD on P samples, decoupled deterministic equivalent.
 
-    Each step draws B indices uniformly with replacement from the P samples.
-    The exact second-moment recursion injects
+    docs/sgd_linear.md, section "(D) Multi-pass SGD: exact recursion and the
+    decoupled closure".  Each step draws B indices uniformly with replacement
+    from the P samples.  The exact second-moment recursion injects
     (lr^2 P / B) K_hat [Diag(Q_t) - Q_t/P] K_hat into the residual covariance Q_t.
     The *decoupled* closure replaces Diag(Q_t) by (tr Q_t / P) I and drops -Q_t/P::
 
@@ -515,20 +619,36 @@ def multipass_sgd_curves(eigs, target_power, P, lr, batch, steps, noise=0.0, *, 
         test_t  = test^GD_t  + (lr^2/B) sum_{s<t} tr[Sigma Sigma_hat f^{2(t-1-s)}] train_s
 
     with the GD forcings of :func:`gd_curves` and one-point kernels.  Its
-    error grows with the heterogeneity of the samples' leverages
-    (measured in ``docs/sgd_linear.md``); the exact recursion given the data is
+    error grows with the heterogeneity of the samples' leverages (measured in
+    the same section); the exact recursion given the data is
     :func:`theorylab.studies.sgd_linear.simulate.multipass_exact`.
+
+    Parameters
+    ----------
+    eigs, target_power : array_like, shape (D,)
+        Covariance eigenvalues and the target's power per mode.
+    P : int
+        Training samples.
+    lr : float
+        Learning rate; lr * x+ < 2.
+    batch : int
+        Batch size B >= 1.
+    steps : int
+        SGD steps T.
+    noise : float
+        Label-noise variance.
+    nodes : int, optional
+        Contour nodes (default 6 steps + 200).
 
     Returns
     -------
     train, test : numpy.ndarray, shape (steps + 1,)
+        Losses at t = 0, ..., T (both include sigma^2).
     """
-    eigs, power = check_spectrum(eigs, target_power)
-    _check_lr_batch(lr, batch, steps)
-    _check_noise(noise)
-    check_count("P", P)
-    gd_train, gd_test, ct = _gd_parts(eigs, power, float(P), float(lr), int(steps), noise, nodes)
-    k_train, k_test = _one_point_kernels(eigs, ct, float(P), float(lr), int(steps))
+    eigs, power, P = _check_gd(eigs, target_power, P, lr, steps, noise)
+    batch = check_int("batch", batch, 1)
+    gd_train, gd_test, ct = _gd_parts(eigs, power, P, float(lr), int(steps), noise, nodes)
+    k_train, k_test = _one_point_kernels(eigs, ct, P, float(lr), int(steps))
     c = lr**2 / batch
     train = volterra(gd_train, k_train, c)
     test = gd_test.copy()
@@ -538,12 +658,13 @@ def multipass_sgd_curves(eigs, target_power, P, lr, batch, steps, noise=0.0, *, 
 
 
 # ----------------------------------------------------------------------------
-# static two-point equivalent (spec 3.2)
+# static two-point equivalent
 
 
 def two_point(eigs, n, lam1, lam2, A, w, *, normalized: bool = True):
-    """Two-point deterministic equivalent of w^T G(lam1) A G(lam2) w (spec 3.2).
+    """Two-point deterministic equivalent of w^T G(lam1) A G(lam2) w.
 
+    docs/sgd_linear.md, section "Theory", paragraph "Two-point equivalent".
     G(lam) = (Sigma_hat + lam)^-1 with Sigma_hat a sample covariance of n
     Gaussian samples of N(0, diag(eigs)), A independent of the data::
 
@@ -554,6 +675,7 @@ def two_point(eigs, n, lam1, lam2, A, w, *, normalized: bool = True):
     Parameters
     ----------
     eigs : array_like, shape (D,)
+        Population eigenvalues.
     n : float
         Samples.
     lam1, lam2 : array_like
@@ -572,7 +694,7 @@ def two_point(eigs, n, lam1, lam2, A, w, *, normalized: bool = True):
         Broadcast shape of (lam1, lam2).
     """
     eigs, _ = check_spectrum(eigs)
-    check_count("n", n)
+    n = float(check_count("n", n))
     w = check_array("w", w, ndim=1)
     A = check_array("A", A)
     if w.shape != eigs.shape:
@@ -583,8 +705,8 @@ def two_point(eigs, n, lam1, lam2, A, w, *, normalized: bool = True):
     lam2 = check_array("lam2", lam2, positive=True)
     l1, l2 = np.broadcast_arrays(lam1, lam2)
     shape = l1.shape
-    k1 = renormalized_ridge(eigs, l1.ravel(), float(n))
-    k2 = renormalized_ridge(eigs, l2.ravel(), float(n))
+    k1 = renormalized_ridge(eigs, l1.ravel(), n)
+    k2 = renormalized_ridge(eigs, l2.ravel(), n)
     R1 = 1.0 / (eigs[None, :] + k1[:, None])
     R2 = 1.0 / (eigs[None, :] + k2[:, None])
     if A.ndim == 1:
@@ -603,15 +725,39 @@ def two_point(eigs, n, lam1, lam2, A, w, *, normalized: bool = True):
 
 
 # ----------------------------------------------------------------------------
-# scaling exponents (spec 3.5)
+# scaling exponents
 
 
 def forcing_exponent(r) -> np.ndarray:
-    """Decay exponent of the GD / online-SGD forcing F_t ~ t^(-2r) (spec 3.5)."""
+    """Decay exponent 2r of the GD / online-SGD forcing F_t ~ t^(-2r).
+
+    docs/sgd_linear.md, section "Scaling exponents".
+
+    Parameters
+    ----------
+    r : array_like
+        Source exponents > 0.
+
+    Returns
+    -------
+    numpy.ndarray, shape of ``r``
+    """
     return 2.0 * check_array("r", r, positive=True)
 
 
 def rf_floor_exponent(alpha, r) -> np.ndarray:
-    """Exponent of the random-feature approximation floor, N^(-alpha min(2r, 1)) (spec 3.5)."""
+    """Exponent alpha min(2r, 1) of the random-feature floor N^(-alpha min(2r, 1)).
+
+    docs/sgd_linear.md, section "Scaling exponents".
+
+    Parameters
+    ----------
+    alpha, r : array_like
+        Capacity and source exponents > 0 (broadcast together).
+
+    Returns
+    -------
+    numpy.ndarray, broadcast shape of ``alpha`` and ``r``
+    """
     alpha = check_array("alpha", alpha, positive=True)
     return alpha * np.minimum(2.0 * check_array("r", r, positive=True), 1.0)

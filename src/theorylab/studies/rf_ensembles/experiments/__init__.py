@@ -1,0 +1,1 @@
+"""The experiments of ``rf_ensembles``, one module each (see ``study.py`` for their order)."""
