@@ -45,6 +45,7 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_deep_linear.py
 	$(BIN)/python benchmarks/bench_diffusion.py
 	$(BIN)/python benchmarks/bench_precision_scaling.py
+	$(BIN)/python benchmarks/bench_overtraining.py
 	$(BIN)/python benchmarks/bench_sweep.py
 
 clean:

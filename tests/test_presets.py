@@ -17,6 +17,7 @@ MIN_CHECKS = {
     "deep_linear": (4, 4),
     "diffusion": (5, 3),
     "precision_scaling": (4, 3),
+    "overtraining": (3, 4),
 }
 
 

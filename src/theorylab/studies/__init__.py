@@ -18,6 +18,7 @@ REGISTRY: dict[str, str] = {
     "deep_linear": "theorylab.studies.deep_linear",
     "diffusion": "theorylab.studies.diffusion",
     "precision_scaling": "theorylab.studies.precision_scaling",
+    "overtraining": "theorylab.studies.overtraining",
 }
 
 

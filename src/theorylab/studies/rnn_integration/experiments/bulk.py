@@ -232,7 +232,14 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     axes[2].axhline(t0, color="0.5", ls=":", label="sigma = 0 value")
     pm = mean_se(_part(sims, "plateau"), ["sigma"], "t_esc")
     sim_points(axes[2], pm.sigma, pm["mean"], pm.se, color="k", label=f"full net N={p.N}")
-    finish(axes[2], xlabel="bulk radius sigma", ylabel="escape time", title="plateau vs sigma")
+    finish(
+        axes[2],
+        xlabel="bulk radius sigma",
+        ylabel="escape time",
+        title="plateau vs sigma",
+        legend=False,
+    )
+    axes[2].legend(loc="upper right", fontsize=7)
     figs["bulk_plateau"] = fig
     return figs
 
