@@ -26,6 +26,7 @@ a declared check never vanishes from a run.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -78,6 +79,20 @@ def fmt_point(row: Mapping[str, Any], keys) -> str:
 def _enough_seeds(m: pd.DataFrame) -> None:
     if int(m["n"].min()) < 2:
         raise NotEvaluable("a standard error needs at least 2 seeds at every point")
+
+
+def _worst_point_check(spec, m: pd.DataFrame, rel: float, text) -> Check:
+    """The agreement verdict of a per-point table with a ``ratio`` column: its worst point.
+
+    ``text(worst_row, n_seeds, se_multiplier, rel)`` says what was compared; a NaN ratio
+    counts as the worst (and fails).
+    """
+    ratio = m["ratio"].to_numpy(dtype=float)
+    i = int(np.argmax(np.where(np.isnan(ratio), np.inf, ratio)))
+    n = int(m["n"].min())
+    body = text(m.iloc[i], n, float(se_multiplier(n, spec.n_se)), rel)
+    detail = f"{spec.detail}: {body}" if spec.detail else body
+    return Check.evaluate(spec.name, "agreement", float(ratio[i]), 1.0, "<=", detail)
 
 
 def _columns(df: pd.DataFrame, cols, table: str) -> None:
@@ -160,20 +175,17 @@ class Agreement:
 
     def evaluate(self, p: Any, theory: pd.DataFrame, sims: pd.DataFrame) -> Check:
         m = self.merged(p, theory, sims)
-        ratio = m["ratio"].to_numpy(dtype=float)
-        i = int(np.argmax(np.where(np.isnan(ratio), np.inf, ratio)))
-        w = m.iloc[i]
-        rel = float(_resolve(self.rel, p))
-        n = int(m["n"].min())
-        text = (
-            f"max over {len(m)} points ({', '.join(self.on)}) of |sim - theory| / "
-            f"({float(se_multiplier(n, self.n_se)):.3g} SE + {rel:.3g} |theory|) "
-            f"(t-quantile with the coverage of {self.n_se:g} sigma over {n} seeds); "
-            f"worst at {fmt_point(w, self.on)}: sim {fmt_value(w['mean'])} +- "
-            f"{fmt_value(w['se'])} vs theory {fmt_value(w['theory'])}"
-        )
-        detail = f"{self.detail}: {text}" if self.detail else text
-        return Check.evaluate(self.name, "agreement", float(ratio[i]), 1.0, "<=", detail)
+
+        def text(w, n, c, rel):
+            return (
+                f"max over {len(m)} points ({', '.join(self.on)}) of |sim - theory| / "
+                f"({c:.3g} SE + {rel:.3g} |theory|) "
+                f"(t-quantile with the coverage of {self.n_se:g} sigma over {n} seeds); "
+                f"worst at {fmt_point(w, self.on)}: sim {fmt_value(w['mean'])} +- "
+                f"{fmt_value(w['se'])} vs theory {fmt_value(w['theory'])}"
+            )
+
+        return _worst_point_check(self, m, float(_resolve(self.rel, p)), text)
 
 
 @dataclass(frozen=True)
@@ -226,20 +238,17 @@ class Paired:
 
     def evaluate(self, p: Any, theory: pd.DataFrame, sims: pd.DataFrame) -> Check:
         m = self.merged(p, theory, sims)
-        ratio = m["ratio"].to_numpy(dtype=float)
-        i = int(np.argmax(np.where(np.isnan(ratio), np.inf, ratio)))
-        w = m.iloc[i]
-        rel = float(_resolve(self.rel, p))
-        n = int(m["n"].min())
-        where = f" at {fmt_point(w, self.on)}" if self.on else ""
-        text = (
-            f"max over {len(m)} points of |mean({self.a} - {self.b})| / "
-            f"({float(se_multiplier(n, self.n_se)):.3g} SE + {rel:.3g} |{self.b}|), paired over "
-            f"{n} seeds; worst{where}: difference {fmt_value(w['mean'])} +- "
-            f"{fmt_value(w['se'])} on {self.b} = {fmt_value(w['ref'])}"
-        )
-        detail = f"{self.detail}: {text}" if self.detail else text
-        return Check.evaluate(self.name, "agreement", float(ratio[i]), 1.0, "<=", detail)
+
+        def text(w, n, c, rel):
+            where = f" at {fmt_point(w, self.on)}" if self.on else ""
+            return (
+                f"max over {len(m)} points of |mean({self.a} - {self.b})| / "
+                f"({c:.3g} SE + {rel:.3g} |{self.b}|), paired over "
+                f"{n} seeds; worst{where}: difference {fmt_value(w['mean'])} +- "
+                f"{fmt_value(w['se'])} on {self.b} = {fmt_value(w['ref'])}"
+            )
+
+        return _worst_point_check(self, m, float(_resolve(self.rel, p)), text)
 
 
 @dataclass(frozen=True)
@@ -300,7 +309,5 @@ def evaluate_checks(
                 False,
                 f"not evaluated: {reason}",
             )
-        out.append(
-            Check(c.name, c.kind, c.value, c.threshold, c.op, c.passed, c.detail, experiment)
-        )
+        out.append(dataclasses.replace(c, experiment=experiment))
     return out

@@ -108,7 +108,7 @@ def ridgeless_kappa(eigs, n) -> np.ndarray:
     """kappa_0 solving df1(kappa_0) = n, or 0 when n >= D.
 
     The renormalised ridge of ridgeless regression with n = min(N, P)
-    (the interpolation constraint; rf_ensembles spec 3.2, sgd_linear spec 3.1).
+    (the interpolation constraint; docs/rf_ensembles.md and docs/sgd_linear.md).
 
     Parameters
     ----------

@@ -45,7 +45,7 @@ class Spectrum:
 
 
 def power_law_spectrum(D: int, alpha: float, r: float) -> Spectrum:
-    """Power-law capacity/source spectrum (rf_ensembles spec section 2.1).
+    """Power-law capacity/source spectrum (the task of docs/rf_ensembles.md).
 
     lambda_k proportional to k^(-alpha), normalised so sum_k lambda_k = 1;
     target weights w*_k proportional to k^(-(1 - alpha + 2 alpha r)/2), normalised
@@ -84,7 +84,7 @@ def empirical_spectrum(gram, y, *, rtol: float = 1e-12, return_vectors: bool = F
 
     With K_n = V diag(mu) V^T over n samples of the data distribution,
     lambda_k = mu_k / n and target_power_k = (v_k^T y)^2 / n (the target's
-    power in the k-th empirical eigenfunction, rf_ensembles spec 2.3).
+    power in the k-th empirical eigenfunction; docs/rf_ensembles.md, digits).
     Modes with mu_k <= rtol * mu_max are dropped (their target power is
     returned as ``noise``: the part of the target no retained mode explains).
 
