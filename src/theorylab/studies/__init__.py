@@ -19,6 +19,7 @@ REGISTRY: dict[str, str] = {
     "diffusion": "theorylab.studies.diffusion",
     "precision_scaling": "theorylab.studies.precision_scaling",
     "overtraining": "theorylab.studies.overtraining",
+    "equality_reasoning": "theorylab.studies.equality_reasoning",
 }
 
 
