@@ -46,6 +46,7 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_diffusion.py
 	$(BIN)/python benchmarks/bench_precision_scaling.py
 	$(BIN)/python benchmarks/bench_overtraining.py
+	$(BIN)/python benchmarks/bench_equality_reasoning.py
 	$(BIN)/python benchmarks/bench_sweep.py
 
 clean:

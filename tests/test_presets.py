@@ -18,6 +18,7 @@ MIN_CHECKS = {
     "diffusion": (5, 3),
     "precision_scaling": (4, 3),
     "overtraining": (3, 4),
+    "equality_reasoning": (4, 5),
 }
 
 

@@ -502,7 +502,8 @@ def per_seed_table(out: dict[str, np.ndarray], seeds) -> pd.DataFrame:
     Parameters
     ----------
     out : dict of numpy.ndarray
-        One entry of :func:`run_mlp`'s list.
+        One entry of :func:`run_mlp`'s list (arrays of shape (n_seeds,) and
+        (n_seeds, N)).
     seeds : sequence of Seed or int, length n_seeds
 
     Returns
