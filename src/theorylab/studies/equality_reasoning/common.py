@@ -33,7 +33,7 @@ class Shared(StudyConfig):
     """
 
     N: int = param(128, "hidden units", ge=1, le=8192)
-    steps: int = param(2000, "SGD steps", ge=1, le=1_000_000)
+    steps: int = param(1500, "SGD steps", ge=1, le=1_000_000)
     batch: int = param(128, "SGD batch size", ge=1, le=4096)
     eta0: float = param(
         0.1, "base learning rate (lr_eff = eta0 gamma^2 N, mean-field)", gt=0, le=10
@@ -45,8 +45,8 @@ class Shared(StudyConfig):
     )
     scaling: str = param(
         "mean_field",
-        "richness convention: mean_field gamma0 sqrt(d), ntk gamma0 sqrt(N)",
-        choices=("mean_field", "ntk"),
+        "richness convention: mean_field gamma0 sqrt(d), ntk gamma0 sqrt(N), plain gamma0",
+        choices=("mean_field", "ntk", "plain"),
     )
     d_max: int = param(64, "symbol dimension the compiled function is padded to", ge=1, le=4096)
     L_max: int = param(32, "symbol count the compiled function is padded to", ge=2, le=4096)
@@ -88,6 +88,7 @@ def train(
     geo: sim.Geometry | None = None,
     path: str = "mlp",
     units: bool = False,
+    eta0: float | None = None,
 ):
     """Train every configuration for every seed; one row per (configuration, seed).
 
@@ -107,6 +108,8 @@ def train(
         Name of the key stream (``seed.key(path)``).
     units : bool
         Also return the hidden units of every network.
+    eta0 : float, optional
+        Base learning rate (default ``p.eta0``).
 
     Returns
     -------
@@ -126,7 +129,7 @@ def train(
                 d=int(c["d"]),
                 L=int(c["L"]),
                 gamma=gamma,
-                lr=p.eta0 * rate,
+                lr=(p.eta0 if eta0 is None else eta0) * rate,
                 sigma2=float(c.get("sigma2", 0.0)),
                 n_slots=int(c.get("n_slots", 2)),
                 kind=int(c.get("kind", sim.GAUSSIAN)),

@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 STUDY_ID = "equality_reasoning"
-_COMPILED: set = set()  # static signatures already compiled in this process
+_COMPILED: dict = {}  # static signature -> compiled executable (one compile per process)
 GAUSSIAN, BITS = 0, 1  # symbol distributions: N(0, I/d) vectors, +-1/sqrt(p) bit patches
 
 
@@ -120,8 +120,10 @@ def richness(gamma0, d: int, N: int, scaling: str = "mean_field"):
         Symbol dimension.
     N : int
         Width.
-    scaling : {"mean_field", "ntk"}
+    scaling : {"mean_field", "ntk", "plain"}
         ``mean_field``: gamma = gamma0 sqrt(d), lr_eff = eta0 gamma^2 N;
+        ``plain``: gamma = gamma0 (the sqrt(d) dropped: the same gamma0 is
+        lazier at larger d), lr_eff = eta0 gamma^2 N;
         ``ntk``: gamma = gamma0 sqrt(N), lr_eff = eta0 gamma^2.
 
     Returns
@@ -134,7 +136,9 @@ def richness(gamma0, d: int, N: int, scaling: str = "mean_field"):
         return float(gamma0) * np.sqrt(d), float(N)
     if scaling == "ntk":
         return float(gamma0) * np.sqrt(N), 1.0
-    raise ConfigError("scaling", scaling, "must be 'mean_field' or 'ntk'")
+    if scaling == "plain":
+        return float(gamma0), float(N)
+    raise ConfigError("scaling", scaling, "must be 'mean_field', 'ntk' or 'plain'")
 
 
 def readout_ratio(a) -> float:
@@ -196,48 +200,64 @@ def _centred(h, v, ua, a0, gamma):
     return jnp.mean(ua * jax.nn.relu(h + gamma * v) + a0 * g, axis=-1)
 
 
-def _dense_f(u, W0, a0, x, gamma):
-    Uw, ua = u
-    return _centred(x @ W0.T, x @ Uw.T, ua, a0, gamma)
-
-
 def _noise(key, sigma2, p, shape, width: int):
     mask = jnp.arange(width) < p
     return jax.random.normal(key, shape) * jnp.sqrt(sigma2 / p) * mask
 
 
-def _eval(key, u, W0, a0, sym, c, fresh: bool, n: int, geo: Geometry):
-    """Accuracy on n pairs: fresh symbols (unseen) or training symbols (seen)."""
-    k = jax.random.split(key, 4)
-    y, i0, i1, s1, s2 = _indices(jax.random.bits(k[0], (4, n)), c["L"], c["n_slots"])
-    if fresh:
-        f1 = _draw(k[1], n, c["p"], geo.width, c["kind"])
-        f2 = _draw(jax.random.fold_in(k[1], 1), n, c["p"], geo.width, c["kind"])
-        z1, z2 = f1, jnp.where(y[:, None] > 0, f1, f2)
-    else:
-        z1, z2 = sym[i0], sym[i1]
-    nz = _noise(k[2], c["sigma2"], c["p"], (2, n, geo.width), geo.width)
-    x = _place(z1 + nz[0], z2 + nz[1], s1, s2, geo.slots)
-    f = _dense_f(u, W0, a0, x, c["gamma"])
-    return jnp.mean((f > 0) == (y > 0))
+def _np_centred(h, v, ua, a0, gamma: float):
+    """NumPy twin of :func:`_centred` (float64)."""
+    g = np.where(h > 0, np.maximum(v, -h / gamma), np.maximum(v + h / gamma, 0.0))
+    return np.mean(ua * np.maximum(h + gamma * v, 0.0) + a0 * g, axis=-1)
 
 
-def _structure(u, W0, a0, c, geo: Geometry):
-    """Readouts, cos(v^1, v^2) of slots 0 and 1, relative weight change."""
-    Uw, ua = u
-    gamma = c["gamma"]
-    live = jnp.arange(geo.width) < c["p"]
-    W = (W0 + gamma * Uw).reshape(W0.shape[0], geo.slots, geo.width) * live
+def _np_draw(rng, n: int, run: Run, width: int) -> np.ndarray:
+    z = rng.standard_normal((n, width))
+    if run.kind == BITS:
+        z = np.sign(z)
+    z[:, run.d :] = 0.0
+    return z / np.sqrt(run.d)
+
+
+def _measure(net: dict, run: Run, geo: Geometry, rng, n_test: int) -> dict:
+    """Accuracies on fresh and training symbols and the weight structure, on the host.
+
+    Evaluated in float64 NumPy (outside the compiled function, which keeps
+    its compile short): ``n_test`` fresh-symbol (unseen) and ``n_test``
+    training-symbol (seen) pairs, half of each "same"; the readouts, the
+    cosine of each unit's slot-0 and slot-1 weights and |W - W_0| / |W_0|.
+    """
+    Uw, ua, W0, a0, sym = (np.asarray(net[k], dtype=float) for k in ("Uw", "ua", "W0", "a0", "sym"))
+    gamma, n, L, S = run.gamma, n_test, run.L, run.n_slots
+    y = np.arange(2 * n) % 2 == 0
+    i0 = rng.integers(L, size=2 * n)
+    i1 = np.where(y, i0, (i0 + 1 + rng.integers(L - 1, size=2 * n)) % L)
+    s1 = rng.integers(S, size=2 * n)
+    s2 = (s1 + 1 + rng.integers(S - 1, size=2 * n)) % S
+    f1, f2 = _np_draw(rng, n, run, geo.width), _np_draw(rng, n, run, geo.width)
+    z1 = np.concatenate([f1, sym[i0[n:]]])
+    z2 = np.concatenate([np.where(y[:n, None], f1, f2), sym[i1[n:]]])
+    if run.sigma2 > 0:
+        scale = np.sqrt(run.sigma2 / run.d) * (np.arange(geo.width) < run.d)
+        z1 = z1 + scale * rng.standard_normal(z1.shape)
+        z2 = z2 + scale * rng.standard_normal(z2.shape)
+    x = np.zeros((2 * n, geo.slots, geo.width))
+    rows = np.arange(2 * n)
+    x[rows, s1] += z1
+    x[rows, s2] += z2
+    x = x.reshape(2 * n, geo.D)
+    right = (_np_centred(x @ W0.T, x @ Uw.T, ua, a0, gamma) > 0) == y
+    live = np.arange(geo.width) < run.d
+    W = (W0 + gamma * Uw).reshape(-1, geo.slots, geo.width) * live
     v1, v2 = W[:, 0], W[:, 1]
-    cos = jnp.sum(v1 * v2, 1) / jnp.sqrt(jnp.sum(v1**2, 1) * jnp.sum(v2**2, 1))
-    used = (jnp.arange(geo.slots)[:, None] < c["n_slots"]) & live[None]
-    used = used.reshape(-1)
-    dW = gamma * jnp.linalg.norm(Uw * used) / jnp.linalg.norm(W0 * used)
-    return a0 + gamma * ua, cos, dW
+    cos = np.sum(v1 * v2, 1) / np.sqrt(np.sum(v1**2, 1) * np.sum(v2**2, 1))
+    used = ((np.arange(geo.slots)[:, None] < S) & live[None]).reshape(-1)
+    dW = gamma * np.linalg.norm(Uw * used) / np.linalg.norm(W0 * used)
+    return dict(unseen=right[:n].mean(), seen=right[n:].mean(), dW=dW, a=a0 + gamma * ua, cos=cos)
 
 
 def _train_one(key, c, geo: Geometry, N: int, batch: int, steps: int, n_test: int):
-    ks, ki, ka, kt, kn, ke = jax.random.split(key, 6)
+    ks, ki, ka, kt, kn = jax.random.split(key, 5)
     sym = _draw(ks, geo.L_pad, c["p"], geo.width, c["kind"])
     W0 = jax.random.normal(ki, (N, geo.D))
     a0 = jax.random.normal(ka, (N,))
@@ -282,12 +302,7 @@ def _train_one(key, c, geo: Geometry, N: int, batch: int, steps: int, n_test: in
 
     u0 = (jnp.zeros((N, geo.D)), jnp.zeros((N,)))
     (u, _), losses = jax.lax.scan(step, (u0, opt.init(u0)), jnp.arange(steps))
-    unseen = _eval(ke, u, W0, a0, sym, c, True, n_test, geo)
-    seen = _eval(jax.random.fold_in(ke, 1), u, W0, a0, sym, c, False, n_test, geo)
-    a, cos, dW = _structure(u, W0, a0, c, geo)
-    return dict(
-        unseen=unseen, seen=seen, dW=dW, a=a, cos=cos, loss=losses[-100:].mean(), symbols=sym
-    )
+    return dict(Uw=u[0], ua=u[1], W0=W0, a0=a0, sym=sym, loss=losses[-100:].mean())
 
 
 @partial(jax.jit, static_argnames=("geo", "N", "batch", "steps", "n_test"))
@@ -393,18 +408,23 @@ def psvrt_geometry(
     return Geometry(slots=n_patches**2, width=patch**2, L_pad=_pow2(n_train_max, 4), batch=batch)
 
 
-def _keys(seeds, path: str):
-    """One key per seed: ``Seed.key(path)`` (ints are wrapped as seeds of ``train_mlp``)."""
+def _seeds(seeds) -> list[Seed]:
+    """Seeds as :class:`Seed` objects (ints are wrapped as seeds of ``train_mlp``)."""
     out = []
     for s in seeds:
         if not isinstance(s, Seed):
             if isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 0:
                 raise ConfigError("seeds", s, "must be Seed objects or non-negative integers")
             s = Seed(STUDY_ID, "train_mlp", int(s))
-        out.append(s.key(path))
+        out.append(s)
     if not out:
         raise ConfigError("seeds", seeds, "needs at least one seed")
-    return jnp.stack(out)
+    return out
+
+
+def _keys(seeds, path: str):
+    """One key per seed: ``Seed.key(path)``."""
+    return jnp.stack([s.key(path) for s in _seeds(seeds)])
 
 
 def run_mlp(
@@ -459,6 +479,8 @@ def run_mlp(
     seeds = list(seeds)
     keys = _keys(seeds, path)
     runs = list(runs)
+    if not runs:
+        return []
     if batch != geo.batch:
         raise ConfigError("batch", batch, f"must equal the geometry's batch {geo.batch}")
     for r in runs:
@@ -467,24 +489,29 @@ def run_mlp(
         if r.sigma2 > 0 and not geo.noisy:
             raise ConfigError("sigma2", r.sigma2, "needs a noisy geometry (noisy=True)")
     statics = dict(geo=geo, N=N, batch=batch, steps=steps, n_test=n_test)
+    signature = (geo, N, batch, steps, n_test, len(seeds))
+    if signature not in _COMPILED:  # compiled ahead of time, once, before the threads start
+        _COMPILED[signature] = _train_seeds.lower(keys, runs[0].traced(), **statics).compile()
+    compiled = _COMPILED[signature]
+
+    seed_objs = _seeds(seeds)
 
     def one(run: Run) -> dict[str, np.ndarray]:
-        out = _train_seeds(keys, run.traced(), **statics)
-        out = {k: np.asarray(v, dtype=float) for k, v in out.items()}
-        check_finite(out["loss"].reshape(1, -1), "same-different MLP SGD")
-        return out
+        nets = compiled(keys, run.traced())
+        nets = {k: np.asarray(v, dtype=float) for k, v in nets.items()}
+        check_finite(nets["loss"].reshape(1, -1), "same-different MLP SGD")
+        per = [
+            _measure({k: v[i] for k, v in nets.items()}, run, geo, s.rng(path, "test"), n_test)
+            for i, s in enumerate(seed_objs)
+        ]
+        out = {k: np.stack([m[k] for m in per]) for k in per[0]}
+        return out | dict(loss=nets["loss"], symbols=nets["sym"])
 
     workers = workers or min(2, os.cpu_count() or 1)
-    signature = (geo, N, batch, steps, n_test, len(seeds))
-    first = []
-    if signature not in _COMPILED:  # compile once, not once per thread
-        first = [one(runs[0])]
-        runs = runs[1:]
-        _COMPILED.add(signature)
     if workers == 1 or len(runs) <= 1:
-        return first + [one(r) for r in runs]
+        return [one(r) for r in runs]
     with ThreadPoolExecutor(workers) as pool:
-        return first + list(pool.map(one, runs))
+        return list(pool.map(one, runs))
 
 
 def _check(name: str, value, lo, hi=None, *, integer: bool = True, strict: bool = False) -> None:
@@ -573,7 +600,7 @@ def train_mlp(
         Base learning rate (> 0): lr_eff = eta0 gamma^2 N (mean-field), eta0 gamma^2 (NTK-style).
     batch : int
         Batch size.
-    scaling : {"mean_field", "ntk"}
+    scaling : {"mean_field", "ntk", "plain"}
     seeds : sequence of int or Seed
     sigma2 : float
         Input-noise variance (>= 0).

@@ -39,7 +39,7 @@ FULL = {
     "noise.d": 64,
     "noise.Ls": (2, 4, 8, 16, 32),
     "noise.regimes": ("rich", "lazy"),
-    "vision.n_trains": (4, 8, 16, 32, 64),
+    "vision.n_trains": (4, 8, 16, 32, 64, 128),
     "L_max": 64,
 }
 

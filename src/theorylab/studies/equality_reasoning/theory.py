@@ -98,7 +98,7 @@ def rich_accuracy(L, a=1.5, *, authors_l2=False):
         Readout ratio (> 0); the paper's curve uses 3/2.
     authors_l2 : bool
         Return 0.75 at L = 2, the value the authors' plotting code overrides
-        there (the formula gives 0.853 at a = 3/2); off by default.
+        there (the formula gives 0.849 at a = 3/2); off by default.
 
     Returns
     -------

@@ -164,7 +164,8 @@ CHECKS = (
         0.1,
         "lazy unseen accuracy falls by >= 0.1 from the smallest to the largest d",
     ),
-    # without the sqrt(d) in gamma the d = 64 "lazy" point is richer and reaches 0.79
+    # the acceptance; dropping the sqrt(d) from gamma (scaling="plain") makes the
+    # rich d = 64 network lazier: 0.79 (spec), and rich_large_d fails (tests)
     Claim(
         "lazy_large_d",
         _lazy_large_d,

@@ -36,9 +36,7 @@ class Params(Shared):
     regimes: tuple[str, ...] = param(
         ("rich",), "networks trained (the check uses rich)", choices=REGIMES
     )
-    observer_pairs: int = param(
-        100_000, "Monte Carlo test pairs of the observers", ge=100, le=10**7
-    )
+    observer_pairs: int = param(40_000, "Monte Carlo test pairs of the observers", ge=100, le=10**7)
 
     def check(self) -> None:
         super().check()

@@ -44,8 +44,8 @@ class Params(Shared):
         1.5, "readout ratio of the rich-regime formula (the paper's 3/2)", gt=1, le=100
     )
     theory_draws: int = param(4, "symbol draws averaged by the lazy NTK flow", ge=1, le=1000)
-    moment_d: int = param(32, "dimension of the contrastive-moment estimate", ge=1, le=512)
-    moment_pairs: int = param(200_000, "fresh pairs of the moment estimate", ge=100, le=10**7)
+    moment_d: int = param(16, "dimension of the contrastive-moment estimate", ge=1, le=512)
+    moment_pairs: int = param(100_000, "fresh pairs of the moment estimate", ge=100, le=10**7)
 
     def check(self) -> None:
         super().check()

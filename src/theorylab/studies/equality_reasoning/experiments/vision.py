@@ -37,6 +37,9 @@ class Params(Shared):
     n_trains: tuple[int, ...] = param(
         (8, 32), "training-pattern counts (the claim uses the smallest)", ge=2, le=4096
     )
+    vision_eta0: float = param(
+        0.5, "base learning rate of the vision networks (the authors' PSVRT runs: 0.5)", gt=0
+    )
 
 
 def simulate(p: Params, seeds: list[Seed]) -> pd.DataFrame:
@@ -46,7 +49,7 @@ def simulate(p: Params, seeds: list[Seed]) -> pd.DataFrame:
         for c in regime_configs(p, REGIMES, d=[p.patch**2], L=list(p.n_trains))
     ]
     geo = sim.psvrt_geometry(max(p.n_trains), p.n_patches, p.patch, batch=p.batch)
-    df = train(p, seeds, configs, geo=geo, path="psvrt_mlp")
+    df = train(p, seeds, configs, geo=geo, path="psvrt_mlp", eta0=p.vision_eta0)
     return df.rename(columns={"L": "n_train"}).drop(columns=["d"])
 
 
