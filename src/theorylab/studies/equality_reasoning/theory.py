@@ -158,13 +158,22 @@ def ntk_kernel(X, Y):
     Y = np.asarray(Y, dtype=float)
     nx = np.linalg.norm(X, axis=1)[:, None]
     ny = np.linalg.norm(Y, axis=1)[None, :]
-    dot = X @ Y.T
     norm = np.maximum(nx * ny, 1e-300)
-    c = np.clip(dot / norm, -1.0, 1.0)
+    # x . x' = |x||x'| cos t, so K = |x||x'| / (2 pi) (sin t + 2 (pi - t) cos t); in place
+    c = X @ Y.T
+    c /= norm
+    np.clip(c, -1.0, 1.0, out=c)
     t = np.arccos(c)
-    return norm / (2 * np.pi) * (np.sqrt(1.0 - c**2) + (np.pi - t) * c) + dot * (np.pi - t) / (
-        2 * np.pi
-    )
+    np.subtract(np.pi, t, out=t)
+    t *= c
+    t *= 2.0
+    np.multiply(c, c, out=c)
+    np.subtract(1.0, c, out=c)
+    np.sqrt(c, out=c)
+    c += t
+    c *= norm
+    c *= 1.0 / (2 * np.pi)
+    return c
 
 
 def _training_orbits(S):
