@@ -119,12 +119,7 @@ def _values(cfg, name):
 
 # validation gaps this fuzzer found (issue 18, to be fixed in the studies): cross-field rules
 # that name the partner field, and inf reaching int() inside a study's check()
-KNOWN_GAPS = {
-    "rnn_integration": "OverflowError (inf converted to int) in a cross-field rule",
-    "sgd_linear": "setting online.batches raises an error naming online.lrs",
-    "deep_linear": "setting widths.nus raises an error naming widths.sim_min_nu",
-    "diffusion": "OverflowError (inf converted to int) in a cross-field rule",
-}
+KNOWN_GAPS: dict[str, str] = {}  # studies whose validation has a known gap (none now)
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,12 @@ class Shared(StudyConfig):
     gen_steps: int = param(
         100, "Euler steps T of generation (last step from t = 1 - 2/T)", ge=3, le=10_000
     )
-    dtau: float = param(0.01, "Euler step of the learning ODE", gt=0.0, le=1.0)
+    dtau: float = param(
+        0.01,
+        "Euler step of the learning ODE (>= 1e-5: at most 1e5 steps per unit tau)",
+        ge=1e-5,
+        le=1.0,
+    )
     mc_samples: int = param(
         4096, "quasi-Monte Carlo (scrambled Sobol) samples per ODE step", ge=1000, le=2**20
     )
@@ -61,6 +66,8 @@ class Shared(StudyConfig):
 def on_grid(value: float, step: float) -> bool:
     """Whether ``value`` is an integer multiple of ``step`` (up to round-off)."""
     q = value / step
+    if not np.isfinite(q):
+        return False
     return abs(q - round(q)) <= 1e-6 * max(1.0, abs(q))
 
 

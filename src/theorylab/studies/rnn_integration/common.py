@@ -8,6 +8,7 @@ networks, and two check and figure helpers.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -59,10 +60,17 @@ class Shared(StudyConfig):
 # config rules and grids
 
 
+MAX_STEPS = 10**7  # integration steps of one run: ~minutes per network on a CPU core
+
+
 def require_multiple(field: str, value, step: float, step_name: str) -> None:
     """Raise unless ``value`` (or every entry of a tuple) is a positive multiple of ``step``."""
     for x in value if isinstance(value, tuple) else (value,):
         r = x / step
+        if not math.isfinite(r) or r > MAX_STEPS:
+            raise ConfigError(
+                field, value, f"must be at most {MAX_STEPS:.0e} steps of {step_name}={step:g}"
+            )
         if abs(r - round(r)) > 1e-9 or round(r) < 1:
             raise ConfigError(field, value, f"must be a positive multiple of {step_name}={step:g}")
 

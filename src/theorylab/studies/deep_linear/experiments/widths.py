@@ -47,7 +47,7 @@ class Params(StudyConfig):
             raise ConfigError(
                 "sim_min_nu",
                 self.sim_min_nu,
-                f"must be <= the largest width {max(self.nus):g} (nothing would be simulated)",
+                f"must be <= the largest width in nus={self.nus} (nothing would be simulated)",
             )
 
     def settings(self, simulated: bool = False) -> list[tuple[str, float, float]]:

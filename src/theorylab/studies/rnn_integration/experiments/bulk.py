@@ -58,13 +58,13 @@ class Params(Shared):
     a0: float = param(0.05, "|u0| = |v0| = a0, u0 orthogonal to v0", gt=0.0)
     N: int = param(64, "neurons", ge=4)
     sigma: float = param(0.3, "main run: bulk radius", gt=0.0, lt=1.0)
-    T: float = param(12.0, "main run: training time", gt=0.0)
-    dt: float = param(0.05, "RK4 step of the full-network gradient flow", gt=0.0)
-    record_dt: float = param(0.1, "time between recorded snapshots", gt=0.0)
+    T: float = param(12.0, "main run: training time", gt=0.0, le=1e5)
+    dt: float = param(0.05, "RK4 step of the full-network gradient flow", gt=0.0, le=1.0)
+    record_dt: float = param(0.1, "time between recorded snapshots", gt=0.0, le=1e3)
     sigmas: tuple[float, ...] = param(
         (0.1, 0.3, 0.5), "plateau vs sigma: bulk radii (runs to sigma_T)", gt=0.0, lt=1.0
     )
-    sigma_T: float = param(5.0, "plateau vs sigma: training time of each run", gt=0.0)
+    sigma_T: float = param(5.0, "plateau vs sigma: training time of each run", gt=0.0, le=1e5)
     cloud_times: tuple[float, ...] = param(
         (0.0, 3.0, 12.0), "times of the eigenvalue clouds (main run)", ge=0.0
     )

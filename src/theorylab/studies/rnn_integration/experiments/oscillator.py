@@ -49,8 +49,8 @@ class Params(Shared):
     )
     Ts: tuple[float, ...] = param((40.0, 90.0), "training times for the two a0", gt=0.0, min_len=2)
     plateau_t: float = param(30.0, "a time inside the small-a0 plateau", gt=0.0)
-    dt: float = param(0.05, "RK4 step of the full-network gradient flow", gt=0.0)
-    record_dt: float = param(0.1, "time between recorded snapshots", gt=0.0)
+    dt: float = param(0.05, "RK4 step of the full-network gradient flow", gt=0.0, le=1.0)
+    record_dt: float = param(0.1, "time between recorded snapshots", gt=0.0, le=1e3)
 
     WHY: ClassVar[dict[str, str]] = {"c_star": WHY_C}
 

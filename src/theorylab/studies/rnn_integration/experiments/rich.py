@@ -52,13 +52,13 @@ class Params(Shared):
     c_star: float = param(0.2, "target decay rate: f*(tau) = exp(-c* tau)", gt=0.0)
     a0: float = param(0.05, "main run: |u0| = |v0| = a0, u0 orthogonal to v0", gt=0.0)
     N: int = param(16, "neurons (any N: the reduction is exact)", ge=2)
-    T: float = param(12.0, "main run: training time", gt=0.0)
-    dt: float = param(0.05, "RK4 step of the full-network gradient flow", gt=0.0)
-    record_dt: float = param(0.1, "time between recorded snapshots", gt=0.0)
+    T: float = param(12.0, "main run: training time", gt=0.0, le=1e5)
+    dt: float = param(0.05, "RK4 step of the full-network gradient flow", gt=0.0, le=1.0)
+    record_dt: float = param(0.1, "time between recorded snapshots", gt=0.0, le=1e3)
     a0s: tuple[float, ...] = param(
         (0.02, 0.05, 0.1, 0.2), "escape law: initial scales a0", gt=0.0, lt=1.0, min_len=2
     )
-    escape_T: float = param(7.0, "escape law: training time of each run", gt=0.0)
+    escape_T: float = param(7.0, "escape law: training time of each run", gt=0.0, le=1e5)
 
     WHY: ClassVar[dict[str, str]] = {"c_star": WHY_C}
 

@@ -44,7 +44,9 @@ class Params(Shared):
 
     def check(self) -> None:
         if len(self.batches) != len(self.lr_fracs):
-            raise ConfigError("lr_fracs", self.lr_fracs, f"needs one per batch in {self.batches}")
+            raise ConfigError(
+                "lr_fracs", self.lr_fracs, f"needs one entry per entry of batches={self.batches}"
+            )
 
 
 def learning_rates(p: Params) -> list[tuple[int, float]]:

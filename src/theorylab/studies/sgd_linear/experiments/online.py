@@ -45,13 +45,18 @@ class Params(Shared):
 
     def check(self) -> None:
         if len(self.batches) != len(self.lrs):
-            raise ConfigError("lrs", self.lrs, f"needs one per batch in {self.batches}")
+            raise ConfigError(
+                "lrs", self.lrs, f"needs one learning rate per entry of batches={self.batches}"
+            )
         eigs = power_law(self.D, self.alpha, self.r).eigs
         for b, lr in zip(self.batches, self.lrs, strict=True):
             edge = th.online_stability_edge(eigs, b)
             if lr >= edge:
                 raise ConfigError(
-                    "lrs", self.lrs, f"lr {lr:g} at B={b} is beyond the edge {edge:.4g}"
+                    "lrs",
+                    self.lrs,
+                    f"lr {lr:g} at B={b} is beyond the stability edge {edge:.4g} of the "
+                    f"spectrum D={self.D}, alpha={self.alpha:g}, r={self.r:g}",
                 )
 
 
