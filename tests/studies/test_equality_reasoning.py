@@ -539,3 +539,50 @@ def test_dropping_sqrt_d_makes_the_rich_network_lazy_and_the_check_fail(tmp_path
     checks = {c.name: c for c in res.checks}
     assert not checks["rich_large_d"].passed
     assert checks["rich_large_d"].value < 0.95
+
+
+# -- random-parameter agreement ----------------------------------------------------------------
+
+PARAMS_RNG = np.random.default_rng(20250312)  # one generator, named by the paper's date
+
+
+@pytest.mark.parametrize(
+    ("d", "sigma2"),
+    [
+        (int(PARAMS_RNG.integers(2, 129)), float(10 ** PARAMS_RNG.uniform(-1.3, 0.7)))
+        for _ in range(6)
+    ],
+)
+def test_generalising_observer_mc_matches_exact_at_random_parameters(d, sigma2):
+    # 20 000 half-same pairs: binomial SE sqrt(p(1-p)/n) over-covers the stratified design;
+    # 4 SE per point (false alarm ~ 6e-5 per point)
+    n = 20_000
+    exact = th.generalising_accuracy(d, sigma2)
+    mc = th.bayes_observers(d, 2, sigma2, n, seed=int(PARAMS_RNG.integers(1 << 30))).generalising
+    se = np.sqrt(max(exact * (1 - exact), 1e-4) / n)
+    assert abs(mc - exact) <= 4 * se
+
+
+@pytest.mark.parametrize(
+    ("d", "L", "eta0", "steps"),
+    [
+        (
+            int(PARAMS_RNG.integers(2, 33)),
+            int(PARAMS_RNG.integers(2, 13)),
+            float(10 ** PARAMS_RNG.uniform(-2, -0.5)),
+            int(PARAMS_RNG.integers(50, 3000)),
+        )
+        for _ in range(6)
+    ],
+)
+def test_lazy_flow_matches_exact_gd_at_random_parameters(d, L, eta0, steps):
+    """RK45 flow vs the exact GD iteration on the same symbols and test pairs.
+
+    The step eta0 lambda_max(K W) is small, so GD is the flow to O(eta0 lambda): the two
+    predictions may differ only on test pairs near the boundary; 3 SE of a 4000-pair
+    accuracy (~0.024) bounds the disagreement.
+    """
+    seed = int(PARAMS_RNG.integers(1 << 30))
+    flow = th.lazy_accuracy(d, L, eta0, steps, seed, method="flow")
+    gd = th.lazy_accuracy(d, L, eta0, steps, seed, method="gd")
+    assert abs(flow - gd) <= 3 * np.sqrt(0.25 / 4000)

@@ -39,9 +39,11 @@ class Shared(StudyConfig):
         0.1, "base learning rate (lr_eff = eta0 gamma^2 N, mean-field)", gt=0, le=10
     )
     n_test: int = param(4096, "test pairs per accuracy", ge=2, le=1 << 20)
-    rich_gamma0: float = param(1.0, "richness of the rich networks (gamma = gamma0 sqrt(d))", gt=0)
+    rich_gamma0: float = param(
+        1.0, "richness of the rich networks (gamma from gamma0 by scaling)", gt=0, le=1e3
+    )
     lazy_gamma0: float = param(
-        1e-4, "richness of the lazy networks (gamma = gamma0 sqrt(d))", gt=0, le=1e-2
+        1e-4, "richness of the lazy networks (gamma from gamma0 by scaling)", gt=0, le=1e-2
     )
     scaling: str = param(
         "mean_field",

@@ -132,6 +132,7 @@ def richness(gamma0, d: int, N: int, scaling: str = "mean_field"):
         gamma and the learning rate of u = (theta - theta_0) / gamma in units of
         eta0 (N for mean-field, 1 for NTK-style).
     """
+    _check("gamma0", gamma0, 0.0, integer=False, strict=True)
     if scaling == "mean_field":
         return float(gamma0) * np.sqrt(d), float(N)
     if scaling == "ntk":
@@ -515,7 +516,11 @@ def run_mlp(
 
 
 def _check(name: str, value, lo, hi=None, *, integer: bool = True, strict: bool = False) -> None:
-    ok = isinstance(value, int | np.integer) if integer else isinstance(value, float | int)
+    ok = (
+        isinstance(value, int | np.integer)
+        if integer
+        else isinstance(value, float | int | np.floating | np.integer)
+    )
     ok = ok and not isinstance(value, bool) and bool(np.isfinite(value))
     if not ok or value < lo or (strict and value == lo) or (hi is not None and value > hi):
         what = "an integer" if integer else "a finite number"

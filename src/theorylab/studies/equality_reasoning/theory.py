@@ -41,6 +41,8 @@ def _integer(name: str, value, lo: int, hi: int | None = None) -> int:
 
 
 def _number(name: str, value, *, lo: float, strict: bool = False) -> float:
+    if isinstance(value, str):
+        raise ConfigError(name, value, "must be a number")
     try:
         v = float(value)
     except (TypeError, ValueError):

@@ -34,7 +34,9 @@ class Params(Shared):
     """Parameters of ``dimension``."""
 
     L: int = param(16, "training symbols", ge=2, le=4096)
-    ds: tuple[int, ...] = param((16, 64), "symbol dimensions (>= 2, increasing)", ge=1, le=4096)
+    ds: tuple[int, ...] = param(
+        (16, 64), "symbol dimensions (at least two, increasing)", ge=1, le=4096
+    )
     theory_ds: tuple[int, ...] = param(
         (4, 8, 16), "dimensions at which the NTK flow's L for 90 % accuracy is located", ge=1
     )

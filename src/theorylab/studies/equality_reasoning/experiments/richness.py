@@ -23,7 +23,7 @@ from theorylab.core.plotting import figure, finish, sim_points
 from ..common import Shared, check_within, train
 
 NAME = "richness"
-TOL = 0.02  # the issue's tolerance on "non-decreasing" (seed noise of 3-seed means ~ 0.005-0.01)
+TOL = 0.02  # tolerance on "non-decreasing" (review prototype; 3-seed means' noise ~0.005-0.01)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from theorylab.core.checks import Agreement, Claim, NotEvaluable
-from theorylab.core.compare import se_multiplier
 from theorylab.core.config import param
 from theorylab.core.experiment import Experiment, Seed
 from theorylab.core.plotting import figure, finish, sim_points, theory_line
@@ -131,14 +130,14 @@ def _mlp(sims, regime):
 
 
 def _lazy_gap(p, theory, sims):
-    """Worst |lazy SGD mean - NTK flow| minus its seed SE allowance, over the lazy L."""
+    """Worst |lazy SGD mean over seeds - NTK flow| over the lazy L."""
     d = _mlp(sims, "lazy").groupby("L").unseen
-    m, se, n = d.mean(), d.sem(), d.count()
+    m, se = d.mean(), d.sem()
     t = theory[theory.regime == "lazy"].set_index("L").unseen
-    gap = (m - t.reindex(m.index)).abs() - se_multiplier(n.to_numpy()) * se.fillna(np.inf)
+    gap = (m - t.reindex(m.index)).abs()
     worst = gap.idxmax()
     detail = ", ".join(f"L={L}: SGD {m[L]:.3f} +- {se[L]:.3f} vs NTK {t[L]:.3f}" for L in m.index)
-    return float(max(gap.max(), 0.0)), f"d={p.lazy_d}: {detail} (worst L={worst})"
+    return float(gap.max()), f"d={p.lazy_d}: {detail} (worst L={worst})"
 
 
 def _rich_l8(p, theory, sims):
@@ -170,7 +169,9 @@ CHECKS = (
         where=lambda m, p: m.L >= 8,
         detail="rich unseen accuracy vs 1/2[1 + Phi(sqrt(kappa(3/2) L(L-1)))]",
     ),
-    # the issue's tolerance: within 0.1 beyond the seed allowance (finite width, SGD noise)
+    # the issue's tolerance, on the plain gap: within 0.1.  It covers the finite-width bias
+    # (measured 0.03 at N = 256, 0.13 at N = 64 for single networks) and ~3 seed SEs
+    # (0.008-0.026 with 3 seeds)
     Claim(
         "lazy_vs_ntk_flow",
         _lazy_gap,
