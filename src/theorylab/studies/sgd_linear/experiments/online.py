@@ -55,8 +55,8 @@ class Params(Shared):
                 raise ConfigError(
                     "lrs",
                     self.lrs,
-                    f"lr {lr:g} at B={b} is beyond the stability edge {edge:.4g} of the "
-                    f"spectrum D={self.D}, alpha={self.alpha:g}, r={self.r:g}",
+                    f"lr {lr:g} at B={b} is beyond the edge {edge:.4g} (stability edge of the "
+                    f"spectrum D={self.D}, alpha={self.alpha:g}, r={self.r:g})",
                 )
 
 
