@@ -42,7 +42,9 @@ class Shared(StudyConfig):
     its range error.
     """
 
-    eta: float = param(1.0, "learning rate of the gradient flow (same for W, u, v)", gt=0.0)
+    eta: float = param(
+        1.0, "learning rate of the gradient flow (same for W, u, v)", gt=0.0, le=100.0
+    )
 
     WHY: ClassVar[dict[str, str]] = {}
 

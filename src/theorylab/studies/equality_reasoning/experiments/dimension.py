@@ -38,7 +38,10 @@ class Params(Shared):
         (16, 64), "symbol dimensions (at least two, increasing)", ge=1, le=4096
     )
     theory_ds: tuple[int, ...] = param(
-        (4, 8, 16), "dimensions at which the NTK flow's L for 90 % accuracy is located", ge=1
+        (4, 8, 16),
+        "dimensions at which the NTK flow's L for 90 % accuracy is located",
+        ge=1,
+        le=4096,
     )
     theory_Ls: tuple[int, ...] = param(
         (4, 8, 12, 16, 24, 32, 48, 64), "candidate L of that search (increasing)", ge=2, le=512

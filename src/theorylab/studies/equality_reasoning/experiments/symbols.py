@@ -38,7 +38,9 @@ class Params(Shared):
         (8, 32), "training symbols L of the rich networks (the checks use L >= 8)", ge=2, le=4096
     )
     lazy_d: int = param(16, "symbol dimension of the lazy networks", ge=1, le=4096)
-    lazy_Ls: tuple[int, ...] = param((4, 16), "training symbols L of the lazy networks", ge=2)
+    lazy_Ls: tuple[int, ...] = param(
+        (4, 16), "training symbols L of the lazy networks", ge=2, le=4096
+    )
     a: float = param(
         1.5, "readout ratio of the rich-regime formula (the paper's 3/2)", gt=1, le=100
     )

@@ -43,7 +43,10 @@ class Params(Shared):
         8, "the small training size of the rich-vs-lazy claim", ge=2, le=4096
     )
     vision_eta0: float = param(
-        0.5, "base learning rate of the vision networks (the authors' PSVRT runs: 0.5)", gt=0
+        0.5,
+        "base learning rate of the vision networks (the authors' PSVRT runs: 0.5)",
+        gt=0,
+        le=10.0,
     )
 
     def check(self) -> None:

@@ -48,7 +48,10 @@ class Params(Shared):
         (0.0, 1.0, 3.0, 10.0), "overtraining lengths L (epochs after t_p, in t_p)", ge=0, le=1000
     )
     net_lengths: tuple[float, ...] = param(
-        (0.0, 10.0), "lengths at which the full-network protocols run (subset of lengths)", ge=0
+        (0.0, 10.0),
+        "lengths at which the full-network protocols run (subset of lengths)",
+        ge=0,
+        le=1000,
     )
     net_protocols: bool = param(True, "run the keep-readout and reset-readout protocols")
     readout_lr: float = param(1.0, "step of readout-only logistic GD", gt=0, le=1e4)

@@ -29,11 +29,11 @@ BESSEL_REL = 0.01
 
 @dataclass(frozen=True)
 class Params(Shared):
-    N: int = param(1000, "neurons", ge=2)
+    N: int = param(1000, "neurons", ge=2, le=10_000)
     sigma: float = param(0.7, "bulk radius", gt=0.0, lt=1.0)
-    vectors: int = param(20, "random unit vectors per seed", ge=1)
+    vectors: int = param(20, "random unit vectors per seed", ge=1, le=10_000)
     taus: tuple[float, ...] = param(
-        (0.5, 1.0, 2.0, 4.0), "filter times tau (all pairs tau <= tau')", ge=0.0
+        (0.5, 1.0, 2.0, 4.0), "filter times tau (all pairs tau <= tau')", ge=0.0, le=1e4
     )
 
     WHY: ClassVar[dict[str, str]] = {"sigma": "W0 - I is Hurwitz only for sigma < 1"}

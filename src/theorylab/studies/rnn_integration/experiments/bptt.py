@@ -32,15 +32,15 @@ _EVERY = 2  # updates between snapshots
 
 @dataclass(frozen=True)
 class Params(Shared):
-    c_star: float = param(0.5, "target decay (short memory, short trials)", gt=0.0)
-    a0: float = param(0.2, "initial scale |u0| = |v0| (orthogonal)", gt=0.0)
-    N: int = param(16, "neurons (W0 = 0)", ge=2)
-    lr_time: float = param(0.05, "gradient-flow time per SGD update", gt=0.0)
-    updates: int = param(200, "SGD updates", ge=2)
-    batch: int = param(32, "white-noise trials per update", ge=1)
-    dt: float = param(0.05, "Euler-Maruyama step of the RNN", gt=0.0)
-    burn: float = param(6.0, "discarded transient of each trial", ge=0.0)
-    window: float = param(6.0, "averaging window of each trial", gt=0.0)
+    c_star: float = param(0.5, "target decay (short memory, short trials)", gt=0.0, le=10.0)
+    a0: float = param(0.2, "initial scale |u0| = |v0| (orthogonal)", gt=0.0, le=10.0)
+    N: int = param(16, "neurons (W0 = 0)", ge=2, le=4096)
+    lr_time: float = param(0.05, "gradient-flow time per SGD update", gt=0.0, le=10.0)
+    updates: int = param(200, "SGD updates", ge=2, le=1_000_000)
+    batch: int = param(32, "white-noise trials per update", ge=1, le=65_536)
+    dt: float = param(0.05, "Euler-Maruyama step of the RNN", gt=0.0, le=1.0)
+    burn: float = param(6.0, "discarded transient of each trial", ge=0.0, le=1e4)
+    window: float = param(6.0, "averaging window of each trial", gt=0.0, le=1e4)
 
     WHY: ClassVar[dict[str, str]] = {"c_star": WHY_C}
 

@@ -54,9 +54,9 @@ SHORTEN_RATIO = 0.9
 
 @dataclass(frozen=True)
 class Params(Shared):
-    c_star: float = param(0.2, "target decay rate: f*(tau) = exp(-c* tau)", gt=0.0)
-    a0: float = param(0.05, "|u0| = |v0| = a0, u0 orthogonal to v0", gt=0.0)
-    N: int = param(64, "neurons", ge=4)
+    c_star: float = param(0.2, "target decay rate: f*(tau) = exp(-c* tau)", gt=0.0, le=10.0)
+    a0: float = param(0.05, "|u0| = |v0| = a0, u0 orthogonal to v0", gt=0.0, le=10.0)
+    N: int = param(64, "neurons", ge=4, le=8192)
     sigma: float = param(0.3, "main run: bulk radius", gt=0.0, lt=1.0)
     T: float = param(12.0, "main run: training time", gt=0.0, le=1e5)
     dt: float = param(0.05, "RK4 step of the full-network gradient flow", gt=0.0, le=1.0)
@@ -66,7 +66,7 @@ class Params(Shared):
     )
     sigma_T: float = param(5.0, "plateau vs sigma: training time of each run", gt=0.0, le=1e5)
     cloud_times: tuple[float, ...] = param(
-        (0.0, 3.0, 12.0), "times of the eigenvalue clouds (main run)", ge=0.0
+        (0.0, 3.0, 12.0), "times of the eigenvalue clouds (main run)", ge=0.0, le=1e5
     )
 
     WHY: ClassVar[dict[str, str]] = {

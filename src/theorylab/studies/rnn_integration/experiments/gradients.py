@@ -32,9 +32,11 @@ TOL = 1e-6
 
 @dataclass(frozen=True)
 class Params(Shared):
-    c_star: float = param(0.2, "target decay rate: f*(tau) = exp(-c* tau)", gt=0.0)
-    omega_star: float = param(1.0, "frequency of the damped-oscillator target also checked", gt=0.0)
-    N: int = param(6, "neurons of the random network", ge=1)
+    c_star: float = param(0.2, "target decay rate: f*(tau) = exp(-c* tau)", gt=0.0, le=10.0)
+    omega_star: float = param(
+        1.0, "frequency of the damped-oscillator target also checked", gt=0.0, le=100.0
+    )
+    N: int = param(6, "neurons of the random network", ge=1, le=4096)
     sigma: float = param(0.3, "scale of the random W", ge=0.0, lt=1.0)
 
     WHY: ClassVar[dict[str, str]] = {

@@ -35,17 +35,21 @@ T_AGREE = 100.0
 
 @dataclass(frozen=True)
 class Params(Shared):
-    N: int = param(400, "neurons", ge=2)
+    N: int = param(400, "neurons", ge=2, le=8192)
     sigma: float = param(0.5, "bulk radius sigma of W0", gt=0.0, lt=1.0)
     cs: tuple[float, ...] = param(
-        (0.6, 0.45, 0.2), "target decays c* (rho = (1 - c*)/sigma)", gt=0.0
+        (0.6, 0.45, 0.2), "target decays c* (rho = (1 - c*)/sigma)", gt=0.0, le=10.0
     )
-    draws: int = param(6, "independent (J, u) draws per seed", ge=1)
+    draws: int = param(6, "independent (J, u) draws per seed", ge=1, le=1000)
     times: tuple[float, ...] = param(
-        (1.0, 3.0, 10.0, 30.0, 100.0, 1000.0), "training times", gt=0.0
+        (1.0, 3.0, 10.0, 30.0, 100.0, 1000.0), "training times", gt=0.0, le=1e6
     )
     slope_window: tuple[float, ...] = param(
-        (10.0, 1000.0), "threshold claim: (t1, t2) of the slope of log(t L)", gt=0.0, min_len=2
+        (10.0, 1000.0),
+        "threshold claim: (t1, t2) of the slope of log(t L)",
+        gt=0.0,
+        min_len=2,
+        le=1e6,
     )
 
     WHY: ClassVar[dict[str, str]] = {"sigma": "W0 - I is Hurwitz (finite loss) only for sigma < 1"}

@@ -36,9 +36,11 @@ _PAIR = ("eig_real", "eig_imag", "eig2_real", "eig2_imag")
 
 @dataclass(frozen=True)
 class Params(Shared):
-    c_star: float = param(0.2, "target decay c*: f*(tau) = exp(-c* tau) cos(omega* tau)", gt=0.0)
-    omega_star: float = param(1.0, "target frequency omega*", gt=0.0)
-    N: int = param(8, "neurons (W0 = 0)", ge=2)
+    c_star: float = param(
+        0.2, "target decay c*: f*(tau) = exp(-c* tau) cos(omega* tau)", gt=0.0, le=10.0
+    )
+    omega_star: float = param(1.0, "target frequency omega*", gt=0.0, le=100.0)
+    N: int = param(8, "neurons (W0 = 0)", ge=2, le=4096)
     a0s: tuple[float, ...] = param(
         (1.0, 0.05),
         "(large, small) initial scales a0 (<= 2: larger a0 makes the initial transient too "
@@ -47,8 +49,10 @@ class Params(Shared):
         le=2.0,
         min_len=2,
     )
-    Ts: tuple[float, ...] = param((40.0, 90.0), "training times for the two a0", gt=0.0, min_len=2)
-    plateau_t: float = param(30.0, "a time inside the small-a0 plateau", gt=0.0)
+    Ts: tuple[float, ...] = param(
+        (40.0, 90.0), "training times for the two a0", gt=0.0, min_len=2, le=1e5
+    )
+    plateau_t: float = param(30.0, "a time inside the small-a0 plateau", gt=0.0, le=1e5)
     dt: float = param(0.05, "RK4 step of the full-network gradient flow", gt=0.0, le=1.0)
     record_dt: float = param(0.1, "time between recorded snapshots", gt=0.0, le=1e3)
 

@@ -49,9 +49,9 @@ SLOPE_TOL = 0.03
 
 @dataclass(frozen=True)
 class Params(Shared):
-    c_star: float = param(0.2, "target decay rate: f*(tau) = exp(-c* tau)", gt=0.0)
-    a0: float = param(0.05, "main run: |u0| = |v0| = a0, u0 orthogonal to v0", gt=0.0)
-    N: int = param(16, "neurons (any N: the reduction is exact)", ge=2)
+    c_star: float = param(0.2, "target decay rate: f*(tau) = exp(-c* tau)", gt=0.0, le=10.0)
+    a0: float = param(0.05, "main run: |u0| = |v0| = a0, u0 orthogonal to v0", gt=0.0, le=10.0)
+    N: int = param(16, "neurons (any N: the reduction is exact)", ge=2, le=10_000)
     T: float = param(12.0, "main run: training time", gt=0.0, le=1e5)
     dt: float = param(0.05, "RK4 step of the full-network gradient flow", gt=0.0, le=1.0)
     record_dt: float = param(0.1, "time between recorded snapshots", gt=0.0, le=1e3)
