@@ -64,7 +64,9 @@ class Params(Shared):
         if not self.a0s[1] < self.a0s[0]:
             raise ConfigError("a0s", self.a0s, "must be (large, small) with small < large")
         if not self.plateau_t < self.Ts[1]:
-            raise ConfigError("plateau_t", self.plateau_t, "must be < the small-a0 time")
+            raise ConfigError(
+                "plateau_t", self.plateau_t, f"must be < the small-a0 time of Ts={self.Ts}"
+            )
         require_multiple("record_dt", self.record_dt, self.dt, "dt")
         require_multiple("Ts", self.Ts, self.record_dt, "record_dt")
 

@@ -55,8 +55,9 @@ class Params(Shared):
                 raise ConfigError(
                     "lrs",
                     self.lrs,
-                    f"lr {lr:g} at B={b} is beyond the edge {edge:.4g} (stability edge of the "
-                    f"spectrum D={self.D}, alpha={self.alpha:g}, r={self.r:g})",
+                    f"lr {lr:g} for batches entry B={b} is beyond the edge {edge:.4g} "
+                    f"(stability edge of the spectrum D={self.D}, alpha={self.alpha:g}, "
+                    f"r={self.r:g})",
                 )
 
 
