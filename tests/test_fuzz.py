@@ -193,3 +193,43 @@ def test_every_field_type_is_supported():
         for name in cfg.field_names():
             ann = cfg.annotation(name)
             assert typing.get_origin(ann) in (None, tuple), (sid, name, ann)
+
+
+MATRIX_VALUES = ("-1", "nan", "inf", "1e308", "abc", "")
+
+
+@pytest.mark.parametrize("sid", theorylab.list_studies())
+def test_cli_bad_value_matrix_exits_2_with_one_line(sid, tmp_path):
+    """The issue's matrix at the CLI: every numeric field x {-1, nan, inf, 1e308, abc, empty}.
+
+    A value the config accepts is skipped (it would start a run); every other one must exit 2
+    with exactly one line, ``error: FIELD=...``, before any output is written.
+    """
+    from typer.testing import CliRunner
+
+    from theorylab.cli import app
+
+    base = _study(sid).preset("quick")
+    runner = CliRunner()
+    checked = 0
+    for name in base.field_names():
+        elem, _ = _base_type(base.annotation(name))
+        if elem not in (int, float):
+            continue
+        for value in MATRIX_VALUES:
+            try:
+                base.with_overrides({name: value}).validate()
+                continue  # valid: not a bad-input case
+            except ConfigError:
+                pass
+            r = runner.invoke(app, ["run", sid, "--set", f"{name}={value}", "--out", str(tmp_path)])
+            lines = [ln for ln in r.output.splitlines() if ln.strip()]
+            assert r.exit_code == 2, (name, value, r.output)
+            assert len(lines) == 1 and lines[0].startswith(f"error: {name}="), (
+                name,
+                value,
+                r.output,
+            )
+            checked += 1
+    assert checked >= 6  # every study has numeric fields with invalid values
+    assert not any(tmp_path.iterdir())
