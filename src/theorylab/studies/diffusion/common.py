@@ -66,8 +66,6 @@ class Shared(StudyConfig):
 def on_grid(value: float, step: float) -> bool:
     """Whether ``value`` is an integer multiple of ``step`` (up to round-off)."""
     q = value / step
-    if not np.isfinite(q):
-        return False
     return abs(q - round(q)) <= 1e-6 * max(1.0, abs(q))
 
 

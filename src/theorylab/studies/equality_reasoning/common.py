@@ -160,11 +160,6 @@ def train(
     return (table, pd.concat(unit_frames, ignore_index=True)) if units else table
 
 
-def seed_means(sims: pd.DataFrame, by: Sequence[str], column: str = "unseen") -> pd.Series:
-    """Mean over seeds of ``column`` per ``by`` group."""
-    return sims.groupby(list(by))[column].mean()
-
-
 def regime_configs(p, regimes: Sequence[str], **grid) -> list[dict]:
     """Configurations over ``regimes`` x the product of ``grid``'s value lists."""
     keys = list(grid)

@@ -48,6 +48,8 @@ from theorylab.core.errors import ConfigError
 from theorylab.core.experiment import Seed
 from theorylab.core.train import check_finite
 
+from .theory import _integer, _number
+
 __all__ = [
     "Geometry",
     "Run",
@@ -132,7 +134,7 @@ def richness(gamma0, d: int, N: int, scaling: str = "mean_field"):
         gamma and the learning rate of u = (theta - theta_0) / gamma in units of
         eta0 (N for mean-field, 1 for NTK-style).
     """
-    _check("gamma0", gamma0, 0.0, integer=False, strict=True)
+    _number("gamma0", gamma0, lo=0.0, strict=True)
     if scaling == "mean_field":
         return float(gamma0) * np.sqrt(d), float(N)
     if scaling == "ntk":
@@ -515,19 +517,6 @@ def run_mlp(
         return list(pool.map(one, runs))
 
 
-def _check(name: str, value, lo, hi=None, *, integer: bool = True, strict: bool = False) -> None:
-    ok = (
-        isinstance(value, int | np.integer)
-        if integer
-        else isinstance(value, float | int | np.floating | np.integer)
-    )
-    ok = ok and not isinstance(value, bool) and bool(np.isfinite(value))
-    if not ok or value < lo or (strict and value == lo) or (hi is not None and value > hi):
-        what = "an integer" if integer else "a finite number"
-        rng = f"{'>' if strict else '>='} {lo}" + (f" and <= {hi}" if hi is not None else "")
-        raise ConfigError(name, value, f"must be {what} {rng}")
-
-
 def per_seed_table(out: dict[str, np.ndarray], seeds) -> pd.DataFrame:
     """The per-seed metrics of one configuration as a table.
 
@@ -560,12 +549,12 @@ def per_seed_table(out: dict[str, np.ndarray], seeds) -> pd.DataFrame:
 
 
 def _check_training(N, steps, batch, n_test, eta0, gamma0) -> None:
-    _check("N", N, 1, 1 << 16)
-    _check("steps", steps, 1, 10**6)
-    _check("batch", batch, 1, 1 << 16)
-    _check("n_test", n_test, 2, 1 << 20)
-    _check("eta0", eta0, 0.0, integer=False, strict=True)
-    _check("gamma0", gamma0, 0.0, integer=False, strict=True)
+    _integer("N", N, 1, 1 << 16)
+    _integer("steps", steps, 1, 10**6)
+    _integer("batch", batch, 1, 1 << 16)
+    _integer("n_test", n_test, 2, 1 << 20)
+    _number("eta0", eta0, lo=0.0, strict=True)
+    _number("gamma0", gamma0, lo=0.0, strict=True)
 
 
 def train_mlp(
@@ -617,9 +606,9 @@ def train_mlp(
     pandas.DataFrame
         :func:`per_seed_table`: one row per seed.
     """
-    _check("d", d, 1, 4096)
-    _check("L", L, 2, 4096)
-    _check("sigma2", sigma2, 0.0, integer=False)
+    _integer("d", d, 1, 4096)
+    _integer("L", L, 2, 4096)
+    _number("sigma2", sigma2, lo=0.0)
     _check_training(N, steps, batch, n_test, eta0, gamma0)
     gamma, rate = richness(gamma0, d, N, scaling)
     seeds = list(seeds)
@@ -678,9 +667,9 @@ def train_psvrt(
     pandas.DataFrame
         :func:`per_seed_table`: one row per seed.
     """
-    _check("n_train", n_train, 2, 1 << 16)
-    _check("n_patches", n_patches, 2, 64)
-    _check("patch", patch, 1, 64)
+    _integer("n_train", n_train, 2, 1 << 16)
+    _integer("n_patches", n_patches, 2, 64)
+    _integer("patch", patch, 1, 64)
     _check_training(N, steps, batch, n_test, eta0, gamma0)
     p = patch**2
     gamma, rate = richness(gamma0, p, N, "mean_field")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import integrate, special, stats
 
-from theorylab.core.errors import ConfigError
+from theorylab.core.errors import ConfigError, check_scalar
 
 __all__ = [
     "ObserverAccuracy",
@@ -33,23 +33,19 @@ __all__ = [
 
 
 def _integer(name: str, value, lo: int, hi: int | None = None) -> int:
+    """An integer in [lo, hi]; integral floats (3.0) are rejected (core's check_int takes them)."""
+    what = f"must be an integer >= {lo}" + (f" and <= {hi}" if hi is not None else "")
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ConfigError(name, value, "must be an integer")
+        raise ConfigError(name, value, what)
     if value < lo or (hi is not None and value > hi):
-        raise ConfigError(name, value, f">= {lo}" + (f" and <= {hi}" if hi is not None else ""))
+        raise ConfigError(name, value, what)
     return int(value)
 
 
 def _number(name: str, value, *, lo: float, strict: bool = False) -> float:
-    if isinstance(value, str):
-        raise ConfigError(name, value, "must be a number")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(name, value, "must be a number") from None
-    if isinstance(value, bool) or not np.isfinite(v) or v < lo or (strict and v == lo):
-        raise ConfigError(name, value, f"must be a finite number {'>' if strict else '>='} {lo}")
-    return v
+    """A finite real argument > lo (``strict``) or >= lo (core's :func:`check_scalar`)."""
+    allowed = f"must be a finite number {'>' if strict else '>='} {lo}"
+    return check_scalar(name, value, allowed, (lambda v: v > lo) if strict else (lambda v: v >= lo))
 
 
 def _rng(seed) -> np.random.Generator:
