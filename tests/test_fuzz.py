@@ -121,20 +121,7 @@ def _values(cfg, name):
     )
 
 
-# validation gaps this fuzzer found (issue 18, to be fixed in the studies): cross-field rules
-# that name the partner field, and inf reaching int() inside a study's check()
-KNOWN_GAPS: dict[str, str] = {}  # studies whose validation has a known gap (none now)
-
-
-@pytest.mark.parametrize(
-    "sid",
-    [
-        pytest.param(s, marks=pytest.mark.xfail(reason=KNOWN_GAPS[s], strict=False))
-        if s in KNOWN_GAPS
-        else s
-        for s in STUDIES
-    ],
-)
+@pytest.mark.parametrize("sid", STUDIES)
 def test_any_value_of_any_field_validates_or_names_the_field(sid):
     study = _study(sid)
     base = study.preset("quick")
