@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= report
 
-.PHONY: demo test lint install install-dev browser bench clean
+.PHONY: demo test lint install install-dev browser datasets bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,16 @@ browser:
 	  || echo "warning: could not install chromium; the browser test will be skipped"; \
 	else echo "note: run 'sudo apt-get install chromium chromium-driver' to enable the browser test"; fi
 
+# Fashion-MNIST from Debian's dataset-fashion-mnist (the pixel_regularizer and adaptive_kernels
+# full presets); skipped when not root, the loader then says how to get it
+datasets:
+	@if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  (apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 || \
+	   (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1)) \
+	  || echo "warning: could not install dataset-fashion-mnist; tests that need it will be skipped"; \
+	else echo "note: run 'sudo apt-get install dataset-fashion-mnist' for the Fashion-MNIST experiments"; fi
+
 demo: install
 	$(BIN)/theorylab reproduce --preset quick --out $(OUT)
 
@@ -34,7 +44,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install-dev browser lint
+test: install-dev browser datasets lint
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q
 
 bench: install-dev
