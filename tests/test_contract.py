@@ -245,3 +245,31 @@ def test_seed_multiplier_docstring_is_scipys_value():
     assert float(se_multiplier(8)) == pytest.approx(4.53, abs=5e-3)
     assert "4.53" in inspect.getdoc(se_multiplier)
     assert np.isinf(se_multiplier(1))
+
+
+@pytest.mark.parametrize("sid", REGISTERED)
+def test_catalogue_entry_equals_the_study(sid):
+    """`theorylab list` prints the catalogue without importing studies: it must not drift."""
+    from theorylab.studies import CATALOGUE, REGISTRY
+
+    if not REGISTRY[sid].startswith("theorylab.studies."):
+        pytest.skip(f"{sid} is registered from THEORYLAB_STUDIES (listed by import, not catalogue)")
+    study = _study(sid)
+    assert CATALOGUE[sid] == (study.title, study.paper.arxiv)
+
+
+def test_list_imports_no_study_and_no_jax():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from theorylab.cli import main\n"
+        "try: main(['list'])\n"
+        "except SystemExit: pass\n"
+        "bad = [m for m in sys.modules if m.startswith(('jax', 'torch', 'theorylab.studies.'))]\n"
+        "print('IMPORTED', bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "IMPORTED []" in out.stdout, out.stdout[-500:]
+    for sid in REGISTERED:
+        assert sid in out.stdout

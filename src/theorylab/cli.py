@@ -20,12 +20,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from .core.config import parse_assignments
 from .core.errors import ConfigError, TheorylabError
 from .core.executors import check_executor
+from .core.progress import Progress
 from .core.registry import get_study, list_studies
 from .core.report import build_report, load_summaries
 from .core.runner import MAX_SEEDS, RunResult, resolve_config, resolve_seeds, run_study
@@ -38,7 +38,6 @@ app = typer.Typer(
     help="theorylab: theories of how neural networks learn, checked against simulation.",
 )
 out_console = Console()
-err_console = Console(stderr=True)
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_CODES = {
@@ -130,15 +129,14 @@ def _int_option(name: str, text: str | None, lo: int, hi: int) -> int | None:
     return v
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    )
+QuietOption = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="no progress output (default: a bar on a terminal, timestamped lines otherwise)",
+    ),
+]
 
 
 def _checks_table(result: RunResult) -> Table:
@@ -169,24 +167,25 @@ def _validate_run(study: str, **kw) -> None:
     _check_out(kw["out"])
 
 
-def _run_one(study: str, **kw) -> RunResult:
-    with _progress() as progress:
-        task = progress.add_task(f"{study}: simulating (experiment, seed)", total=None)
-
-        def on_seed(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        return run_study(study, on_seed=on_seed, **kw)
+def _run_one(study: str, *, quiet: bool = False, label: str | None = None, **kw) -> RunResult:
+    with Progress(label or study, "off" if quiet else "auto") as progress:
+        return run_study(study, progress=progress, **kw)
 
 
 @app.command("list")
 def list_cmd() -> None:
     """List the registered studies, one line each."""
     with _guard():
+        from .studies import CATALOGUE
+
         for sid in list_studies():
-            s = get_study(sid)
+            if sid in CATALOGUE:  # built-in: no import of the study (JAX, PyTorch) needed
+                title, arxiv = CATALOGUE[sid]
+            else:
+                s = get_study(sid)
+                title, arxiv = s.title, s.paper.arxiv
             out_console.print(
-                f"[bold]{sid:<20}[/bold] {escape(s.title)}  (arXiv {s.paper.arxiv})", soft_wrap=True
+                f"[bold]{sid:<20}[/bold] {escape(title)}  (arXiv {arxiv})", soft_wrap=True
             )
 
 
@@ -250,6 +249,7 @@ def run(
     executor: Annotated[str, typer.Option(help="serial | processes | dask")] = "serial",
     address: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
     workers: Annotated[str | None, typer.Option(help="local workers")] = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Run one study: theory, simulation, checks, figures; write OUT/STUDY/."""
     with _guard():
@@ -265,7 +265,7 @@ def run(
             workers=_int_option("workers", workers, 1, 4096),
         )
         _validate_run(study, **kw)
-        result = _run_one(study, **kw)
+        result = _run_one(study, quiet=quiet, **kw)
         out_console.print(_checks_table(result))
         out_console.print(f"outputs: {result.out_dir}")
     raise typer.Exit(EXIT_OK if result.passed else EXIT_CHECK_FAILED)
@@ -280,6 +280,7 @@ def reproduce(
     executor: Annotated[str, typer.Option(help="serial | processes | dask")] = "serial",
     address: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
     workers: Annotated[str | None, typer.Option(help="local workers")] = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Run every registered study (or --only some) and write OUT/index.html."""
     with _guard():
@@ -300,10 +301,10 @@ def reproduce(
             _validate_run(sid, **kw)
     failed, errors = [], []
     t0 = time.perf_counter()
-    for sid in ids:
+    for k, sid in enumerate(ids, 1):
         with _guard():
             try:
-                result = _run_one(sid, **kw)
+                result = _run_one(sid, quiet=quiet, label=f"{sid} (study {k}/{len(ids)})", **kw)
             except TheorylabError as exc:
                 print(f"error: {sid}: {exc}", file=sys.stderr)
                 errors.append(sid)
@@ -357,6 +358,7 @@ def sweep(
         list[str] | None,
         typer.Option(help="x=field,y=check_or_column[,hue=field]: write OUT/figures/*.png"),
     ] = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Run a study at every grid point (resumable); OUT/results.parquet has a row per point."""
     with _guard():
@@ -372,8 +374,7 @@ def sweep(
         for spec in plots:
             check_plot(s, **spec)
         _check_out(out)
-        with _progress() as progress:
-            task = progress.add_task(f"{s.id}: sweep points", total=None)
+        with Progress(f"{s.id} sweep", "off" if quiet else "auto") as progress:
             result = run_sweep(
                 s,
                 grid_map,
@@ -384,7 +385,7 @@ def sweep(
                 executor=executor,
                 workers=n_workers,
                 address=address,
-                on_point=lambda done, total: progress.update(task, completed=done, total=total),
+                progress=progress,
             )
         counts = summarize(result.table)
         table = Table(title=f"sweep {s.id}: {counts['points']} points")

@@ -31,6 +31,7 @@ from .config import ComposedConfig
 from .errors import ConfigError
 from .executors import check_executor, map_unordered
 from .experiment import Experiment, Seed
+from .progress import Progress
 from .registry import get_study
 from .results import (
     FIGURES_DIR,
@@ -227,6 +228,7 @@ def run_study(
     workers: int | None = None,
     address: str | None = None,
     on_seed: Callable[[int, int], None] | None = None,
+    progress: bool | str | Progress | None = None,
 ) -> RunResult:
     """Run a study end to end and write its outputs.
 
@@ -252,7 +254,13 @@ def run_study(
         Where the (experiment, seed) simulation tasks run (see
         :mod:`theorylab.core.executors`).
     on_seed : callable, optional
-        Called as ``on_seed(done, total)`` after each simulation task (progress bars).
+        Called as ``on_seed(done, total)`` after each simulation task.
+    progress : bool, str or Progress, optional
+        Report what the run is doing (see :mod:`theorylab.core.progress`): ``None`` or
+        ``True`` a bar on a terminal or in Jupyter and timestamped lines on stderr
+        otherwise; ``False`` silent; ``"bar"``/``"lines"`` forced; or a
+        :class:`~theorylab.core.progress.Progress` to report into (the CLI's, which
+        says "study k of n").
 
     Returns
     -------
@@ -261,6 +269,41 @@ def run_study(
     t_start = time.perf_counter()
     study = get_study(study)
     check_executor(executor, workers)
+    kw = dict(
+        preset=preset,
+        overrides=overrides,
+        config=config,
+        seeds=seeds,
+        only=only,
+        out=out,
+        executor=executor,
+        workers=workers,
+        address=address,
+        on_seed=on_seed,
+        t_start=t_start,
+    )
+    if isinstance(progress, Progress):
+        return _run_study(study, progress, **kw)
+    with Progress(study.id, progress) as reporter:
+        return _run_study(study, reporter, **kw)
+
+
+def _run_study(
+    study: Study,
+    reporter: Progress,
+    *,
+    preset: str,
+    overrides: Mapping[str, Any] | None,
+    config: ComposedConfig | None,
+    seeds: int | Sequence[int] | None,
+    only: Sequence[str] | str | None,
+    out: str | Path,
+    executor: str,
+    workers: int | None,
+    address: str | None,
+    on_seed: Callable[[int, int], None] | None,
+    t_start: float,
+) -> RunResult:
     if config is not None:
         if not isinstance(config, ComposedConfig) or config.names != study.experiment_names:
             raise ConfigError("config", type(config).__name__, f"must be a config of {study.id}")
@@ -279,14 +322,23 @@ def run_study(
     t0 = time.perf_counter()
     for e in exps:
         t = time.perf_counter()
+        reporter.stage(f"theory of {e.name}")
         theories.append(e.run_theory(cfg[e.name]))
         timings[e.name] = {"theory": round(time.perf_counter() - t, 4)}
     t_theory = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    reporter.stage(f"simulating {len(seed_list)} seed(s)")
+
+    def on_task(done: int, total: int) -> None:
+        reporter.advance(done, total, "simulation tasks")
+        if on_seed:
+            on_seed(done, total)
+
     sims = _simulate_all(
-        study, cfg, exps, seed_list, partial, executor, workers, address, on_seed, timings
+        study, cfg, exps, seed_list, partial, executor, workers, address, on_task, timings
     )
+    reporter.stage("checks, figures and tables")
     t_sim = time.perf_counter() - t0
 
     checks: list[Check] = []

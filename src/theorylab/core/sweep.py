@@ -35,6 +35,7 @@ import pandas as pd
 from .config import ComposedConfig, coerce_field
 from .errors import ConfigError
 from .executors import check_executor, map_unordered
+from .progress import Progress
 from .registry import get_study
 from .results import atomic_write_parquet, read_summary, verify_run_dir
 from .runner import resolve_config, resolve_seeds, run_study
@@ -185,7 +186,7 @@ def run_point(
     pickle it.
     """
     try:
-        res = run_study(study, config=cfg, preset=preset, seeds=seeds, out=folder)
+        res = run_study(study, config=cfg, preset=preset, seeds=seeds, out=folder, progress=False)
         return {"summary": res.summary}
     except KeyboardInterrupt:
         raise
@@ -220,6 +221,7 @@ def run_sweep(
     workers: int | None = None,
     address: str | None = None,
     on_point: Callable[[int, int], None] | None = None,
+    progress: bool | str | Progress | None = None,
 ) -> SweepResult:
     """Run a study at every point of a grid; see the module docstring.
 
@@ -241,12 +243,34 @@ def run_sweep(
         ``address`` or a LocalCluster of ``workers``).
     on_point : callable, optional
         ``on_point(done, total)`` after every finished point.
+    progress : bool, str or Progress, optional
+        Report the points as they finish (see :mod:`theorylab.core.progress`):
+        ``None``/``True`` a bar on a terminal or in Jupyter, timestamped lines
+        otherwise; ``False`` silent.
 
     Returns
     -------
     SweepResult
     """
     study = get_study(study)
+    if isinstance(progress, Progress):
+        return _run_sweep(
+            study, grid, progress, preset, base, seeds, out, executor, workers, address, on_point
+        )
+    with Progress(f"{study.id} sweep", progress) as reporter:
+        return _run_sweep(
+            study, grid, reporter, preset, base, seeds, out, executor, workers, address, on_point
+        )
+
+
+def _run_sweep(
+    study, grid, reporter, preset, base, seeds, out, executor, workers, address, on_point
+) -> SweepResult:
+    def report(done: int, total: int) -> None:
+        reporter.advance(done, total, "points")
+        if on_point:
+            on_point(done, total)
+
     check_executor(executor, workers)
     seed_list = resolve_seeds(study, preset, seeds)
     out = Path(out)
@@ -264,8 +288,8 @@ def run_sweep(
     out.mkdir(parents=True, exist_ok=True)
     results_path = out / RESULTS
     _write(results_path, rows)
-    if on_point:
-        on_point(len(rows), len(points))
+    reporter.stage(f"{len(todo)} of {len(points)} points to compute")
+    report(len(rows), len(points))
     tasks = [(study, p.config, preset, seed_list, str(p.folder)) for p in todo]
     results = map_unordered(run_point, tasks, executor=executor, workers=workers, address=address)
     try:
@@ -277,8 +301,7 @@ def run_sweep(
             else:
                 rows[p.index] = _row(p, study.id, res["summary"], None)
             _write(results_path, rows)
-            if on_point:
-                on_point(len(rows), len(points))
+            report(len(rows), len(points))
     except BaseException:
         # interrupted: stop the workers, then keep every point that is complete on disk
         # (one may have finished after the interrupt but before its worker stopped)

@@ -22,6 +22,48 @@ REGISTRY: dict[str, str] = {
     "equality_reasoning": "theorylab.studies.equality_reasoning",
 }
 
+#: what ``theorylab list`` prints without importing every study (JAX, PyTorch): each
+#: built-in study's title and arXiv id, held equal to its STUDY by tests/test_contract.py
+CATALOGUE: dict[str, tuple[str, str]] = {
+    "rf_ensembles": (
+        "Random-feature ridge ensembles: no free lunch at tuned ridge, ensemble scaling laws",
+        "2412.05418",
+    ),
+    "rnn_integration": (
+        "Linear RNNs learning to integrate white noise: outlier eigenvalue (rich), "
+        "Bessel-kernel threshold (lazy), damped-oscillator pair",
+        "2503.18754",
+    ),
+    "sgd_linear": (
+        "Two-point deterministic equivalents: SGD learning curves of linear, kernel and "
+        "random-feature models",
+        "2502.05074",
+    ),
+    "deep_linear": (
+        "DMFT of deep linear networks: width, depth, data reuse, muP vs NTK, residual scaling",
+        "2502.02531",
+    ),
+    "diffusion": (
+        "A solvable flow/diffusion model: learning ODEs of a two-layer autoencoder, generated "
+        "densities, mode and model collapse",
+        "2501.03937",
+    ),
+    "precision_scaling": (
+        "Precision-aware scaling laws: N_eff of quantized training, post-train quantization "
+        "degradation, critical data, compute-optimal precision",
+        "2411.04330",
+    ),
+    "overtraining": (
+        "Hidden progress after accuracy plateaus: margin maximization, class separation, "
+        "overtraining reversal",
+        "2411.03541",
+    ),
+    "equality_reasoning": (
+        "Rich vs lazy MLPs on same-different tasks: conceptual vs perceptual equality reasoning",
+        "2503.09781",
+    ),
+}
+
 
 def _from_environment() -> None:
     import os
