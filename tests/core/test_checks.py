@@ -30,6 +30,9 @@ def test_agreement_is_the_worst_student_t_ratio():
     assert c.passed == (expect.max() <= 1) and c.kind == "agreement" and c.threshold == 1.0
     worst = int(theory.K[np.argmax(expect)])
     assert f"worst at K={worst}, ridge=0.1" in c.detail and "np." not in c.detail
+    i = int(np.argmax(expect))  # the compared quantities at the worst point
+    assert (c.theory, c.simulation) == (theory.error[i], pytest.approx(mean[i], rel=1e-12))
+    assert c.se == pytest.approx(se[i], rel=1e-12)
 
 
 def test_agreement_filters_and_selection():
@@ -49,6 +52,9 @@ def test_paired_differences_over_seeds():
     d = np.array([0.1, -0.1, 0.2, 0.0, 0.05])
     t = stats.t.ppf(stats.norm.cdf(3.0), 4)
     assert c.value == pytest.approx(abs(d.mean()) / (t * d.std(ddof=1) / np.sqrt(5)), rel=1e-12)
+    # reference = mean of the reference column, simulation = mean of the other one
+    assert c.theory == pytest.approx(sims.exact.mean(), rel=1e-12)
+    assert c.simulation == pytest.approx(sims.net.mean(), rel=1e-12)
 
 
 def test_claims_and_unevaluable_checks_never_vanish():

@@ -48,8 +48,21 @@ def test_executors_give_identical_results_and_rerun_computes_nothing(tmp_path, t
         list(t.point) == [0, 1, 2, 3] and set(t["mean.n"]) == {50, 100} and set(t.mu) == {0.0, 1.5}
     )
     assert {"mean_agrees", "mean_agrees__passed", "folder", "time_total_s"} <= set(t.columns)
-    for folder in t.folder:
+    for folder, mu, th, sim, se in zip(
+        t.folder,
+        t.mu,
+        t.mean_agrees__theory,
+        t.mean_agrees__simulation,
+        t.mean_agrees__se,
+        strict=True,
+    ):
         assert (tmp_path / "serial" / folder / "summary.json").is_file()
+        # the compared quantities: the theory (mu) and the simulation's seed mean and SE
+        values = pd.read_parquet(tmp_path / "serial" / folder / "simulation.parquet")
+        values = values[values.experiment == "mean"].value
+        assert th == mu and sim == pytest.approx(values.mean(), rel=1e-12)
+        assert se == pytest.approx(values.std(ddof=1) / len(values) ** 0.5, rel=1e-12)
+    assert "mean_below__theory" not in t  # a claim compares no theory with a simulation
     procs = theorylab.sweep(
         "toy", GRID, out=tmp_path / "procs", seeds=2, executor="processes", workers=2
     )

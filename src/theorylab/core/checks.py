@@ -81,18 +81,31 @@ def _enough_seeds(m: pd.DataFrame) -> None:
         raise NotEvaluable("a standard error needs at least 2 seeds at every point")
 
 
-def _worst_point_check(spec, m: pd.DataFrame, rel: float, text) -> Check:
+def _worst_point_check(spec, m: pd.DataFrame, rel: float, text, reference: str) -> Check:
     """The agreement verdict of a per-point table with a ``ratio`` column: its worst point.
 
     ``text(worst_row, n_seeds, se_multiplier, rel)`` says what was compared; a NaN ratio
-    counts as the worst (and fails).
+    counts as the worst (and fails).  The worst point's ``reference`` column, simulation
+    mean and SE are recorded on the check (what a sweep tabulates).
     """
     ratio = m["ratio"].to_numpy(dtype=float)
     i = int(np.argmax(np.where(np.isnan(ratio), np.inf, ratio)))
     n = int(m["n"].min())
     body = text(m.iloc[i], n, float(se_multiplier(n, spec.n_se)), rel)
     detail = f"{spec.detail}: {body}" if spec.detail else body
-    return Check.evaluate(spec.name, "agreement", float(ratio[i]), 1.0, "<=", detail)
+    w = m.iloc[i]
+    sim = float(w["mean"]) + (float(w["ref"]) if reference == "ref" else 0.0)
+    return Check.evaluate(
+        spec.name,
+        "agreement",
+        float(ratio[i]),
+        1.0,
+        "<=",
+        detail,
+        theory=float(w[reference]),
+        simulation=sim,
+        se=float(w["se"]),
+    )
 
 
 def _columns(df: pd.DataFrame, cols, table: str) -> None:
@@ -185,7 +198,7 @@ class Agreement:
                 f"{fmt_value(w['se'])} vs theory {fmt_value(w['theory'])}"
             )
 
-        return _worst_point_check(self, m, float(_resolve(self.rel, p)), text)
+        return _worst_point_check(self, m, float(_resolve(self.rel, p)), text, "theory")
 
 
 @dataclass(frozen=True)
@@ -248,7 +261,7 @@ class Paired:
                 f"{fmt_value(w['se'])} on {self.b} = {fmt_value(w['ref'])}"
             )
 
-        return _worst_point_check(self, m, float(_resolve(self.rel, p)), text)
+        return _worst_point_check(self, m, float(_resolve(self.rel, p)), text, "ref")
 
 
 @dataclass(frozen=True)

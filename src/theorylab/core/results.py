@@ -59,6 +59,10 @@ class Check:
         One sentence saying what was measured.
     experiment : str
         The experiment that declared the check ("" outside a study run).
+    theory, simulation, se : float
+        For agreement checks, the compared values at the worst point: the
+        theory (for a paired check, the mean of the reference column), the
+        simulation mean and its standard error over seeds; NaN for claims.
     """
 
     name: str
@@ -69,6 +73,9 @@ class Check:
     passed: bool
     detail: str = ""
     experiment: str = ""
+    theory: float = math.nan
+    simulation: float = math.nan
+    se: float = math.nan
 
     @classmethod
     def evaluate(
@@ -80,6 +87,10 @@ class Check:
         op: str = "<=",
         detail: str = "",
         experiment: str = "",
+        *,
+        theory: float = math.nan,
+        simulation: float = math.nan,
+        se: float = math.nan,
     ) -> Check:
         """Build a check, computing ``passed = value op threshold``."""
         if op not in _OPS:
@@ -88,12 +99,24 @@ class Check:
             raise ValueError(f"kind must be 'agreement' or 'claim', got {kind!r}")
         value = float(value)
         passed = (not math.isnan(value)) and bool(_OPS[op](value, float(threshold)))
-        return cls(name, kind, value, float(threshold), op, passed, detail, experiment)
+        return cls(
+            name,
+            kind,
+            value,
+            float(threshold),
+            op,
+            passed,
+            detail,
+            experiment,
+            float(theory),
+            float(simulation),
+            float(se),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["value"] = _json_float(d["value"])
-        d["threshold"] = _json_float(d["threshold"])
+        for key in ("value", "threshold", "theory", "simulation", "se"):
+            d[key] = _json_float(d[key])
         return d
 
 

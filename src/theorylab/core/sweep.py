@@ -3,7 +3,10 @@
 ``run_sweep(study, {"P": [100, 200], "noise": [0, 0.1]}, out=DIR)`` runs the
 study (theory, simulation, checks, figures: the same files as
 ``theorylab run``) at each of the 4 points and keeps one row per point in
-``DIR/results.parquet``.
+``DIR/results.parquet``: the point's config fields, its status and timings,
+and per check its value, ``<check>__passed`` and, for agreement checks, the
+compared quantities at the worst point (``<check>__theory``,
+``<check>__simulation`` and its standard error ``<check>__se``).
 
 * **Validated first.** Every grid value is coerced and every point's config
   validated before any work starts; a bad value raises :class:`ConfigError`
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import shutil
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -173,6 +177,9 @@ def _row(point: SweepPoint, study_id: str, summary: dict | None, error: str | No
     for c in summary.get("checks", []):
         row[c["name"]] = float(c["value"])  # "inf"/"nan" strings parse too
         row[f"{c['name']}__passed"] = bool(c["passed"])
+        for q in ("theory", "simulation", "se"):  # the compared quantities (agreement checks)
+            if q in c and not (isinstance(c[q], str) or math.isnan(c[q])):
+                row[f"{c['name']}__{q}"] = float(c[q])
     return row
 
 
