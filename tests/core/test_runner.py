@@ -59,6 +59,39 @@ def test_run_writes_the_contract(tmp_path, toy_registered):
     assert not (d / ".partial").exists()
 
 
+def test_in_memory_run_for_notebooks(tmp_path, toy_registered, monkeypatch):
+    """out=None: nothing on disk; tables, checks, figures and an HTML summary on the result."""
+    import re
+    import tempfile
+
+    from matplotlib.figure import Figure
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    res = theorylab.run("toy", out=None, seeds=3, progress=False)
+    assert res.out_dir is None and "in memory" in repr(res)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"] and not any(
+        (tmp_path / "tmp").iterdir()
+    )
+    on_disk = theorylab.run("toy", out=tmp_path / "disk", seeds=3, progress=False)
+    pd.testing.assert_frame_equal(res.simulation, on_disk.simulation)
+    assert list(res.figures) == ["means"] and isinstance(res.figures["means"], Figure)
+    table = res.checks_table
+    assert list(table.name) == [c.name for c in res.checks]
+    assert list(table.value) == [c.value for c in res.checks]
+    assert table.passed.tolist() == [c.passed for c in res.checks]
+    agree = table.set_index("name").loc["mean_agrees"]
+    assert agree.theory == 1.0 and agree.simulation == pytest.approx(
+        res.simulation[res.simulation.experiment == "mean"].value.mean(), rel=1e-12
+    )
+    page = res._repr_html_()
+    for c in res.checks:
+        assert c.name in page
+    assert len(re.findall(r"<img src='data:image/png;base64,", page)) == len(res.figures)
+    assert "kept in memory" in page and "3 seeds" in page
+
+
 def test_failed_claim_is_reported(tmp_path, toy_registered):
     res = theorylab.run("toy", out=tmp_path, seeds=2, overrides={"mean.claim_bound": "-5"})
     assert not res.passed

@@ -11,11 +11,14 @@ removed when the run completes.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
 import platform
 import shutil
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -55,31 +58,105 @@ class RunResult:
     Attributes
     ----------
     study : str
-    out_dir : pathlib.Path
+    out_dir : pathlib.Path or None
+        Where the run was written (``None`` for a run kept in memory, ``out=None``).
     summary : dict
         The contents of ``summary.json``.
     checks : list of Check
+        The verdicts, in declaration order (:attr:`checks_table` as a DataFrame).
     theory, simulation : pandas.DataFrame
         The run's tables (as written to ``theory.parquet`` / ``simulation.parquet``).
+    figures : dict of str to matplotlib.figure.Figure
+        The run's figures by name (closed for pyplot, still drawable and savable).
+    derived : dict of str to pandas.DataFrame
+        The experiments' derived tables (written as ``<name>.parquet``).
     """
 
     study: str
-    out_dir: Path
+    out_dir: Path | None
     summary: dict[str, Any]
     checks: list[Check]
     theory: pd.DataFrame = field(default_factory=pd.DataFrame)
     simulation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    figures: dict[str, Any] = field(default_factory=dict)
+    derived: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         n_ok = sum(c.passed for c in self.checks)
+        where = f"'{self.out_dir}'" if self.out_dir is not None else "None (in memory)"
         return (
             f"RunResult(study={self.study!r}, passed={self.passed}, "
-            f"checks={n_ok}/{len(self.checks)} passed, out_dir='{self.out_dir}')"
+            f"checks={n_ok}/{len(self.checks)} passed, out_dir={where})"
         )
 
     @property
     def passed(self) -> bool:
         return bool(self.summary["passed"])
+
+    @property
+    def checks_table(self) -> pd.DataFrame:
+        """One row per check: experiment, name, kind, value, op, threshold, passed,
+        theory, simulation, se (the compared quantities of agreement checks) and detail."""
+        cols = ["experiment", "name", "kind", "value", "op", "threshold", "passed"]
+        cols += ["theory", "simulation", "se", "detail"]
+        return pd.DataFrame([c.to_dict() for c in self.checks], columns=cols).astype(
+            {"value": float, "threshold": float, "theory": float, "simulation": float, "se": float}
+        )
+
+    def _repr_html_(self) -> str:
+        """Jupyter: a one-line verdict, the checks table and the figures inline."""
+        import base64
+        import html
+        import io
+
+        s = self.summary
+        n_ok = sum(c.passed for c in self.checks)
+        verdict = "passed" if self.passed else "FAILED"
+        t = s.get("timings_s", {}).get("total", float("nan"))
+        head = (
+            f"<p><b>{html.escape(self.study)}</b> ({html.escape(str(s.get('preset')))}, "
+            f"{len(s.get('seeds', []))} seeds): <b>{verdict}</b>, {n_ok}/{len(self.checks)} "
+            f"checks passed in {t:.1f} s; "
+            + (
+                f"written to <code>{html.escape(str(self.out_dir))}</code>"
+                if self.out_dir
+                else "kept in memory"
+            )
+            + "</p>"
+        )
+        rows = []
+        for c in self.checks:
+            mark = "pass" if c.passed else "<b style='color:#b00'>FAIL</b>"
+            rows.append(
+                "<tr>"
+                + "".join(
+                    f"<td>{x}</td>"
+                    for x in (
+                        html.escape(c.experiment),
+                        f"<span title='{html.escape(c.detail, quote=True)}'>"
+                        f"{html.escape(c.name)}</span>",
+                        c.kind,
+                        f"{c.value:.4g} {html.escape(c.op)} {c.threshold:.4g}",
+                        mark,
+                    )
+                )
+                + "</tr>"
+            )
+        table = (
+            "<table><thead><tr><th>experiment</th><th>check</th><th>kind</th>"
+            "<th>value</th><th></th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        )
+        imgs = []
+        for name, fig in self.figures.items():
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=80)
+            b64 = base64.b64encode(buf.getvalue()).decode("ascii")
+            imgs.append(
+                f"<figure style='display:inline-block;margin:4px;max-width:48%'>"
+                f"<img src='data:image/png;base64,{b64}' style='max-width:100%'/>"
+                f"<figcaption>{html.escape(name)}</figcaption></figure>"
+            )
+        return head + table + "".join(imgs)
 
 
 def versions() -> dict[str, str]:
@@ -223,7 +300,7 @@ def run_study(
     config: ComposedConfig | None = None,
     seeds: int | Sequence[int] | None = None,
     only: Sequence[str] | str | None = None,
-    out: str | Path = "runs",
+    out: str | Path | None = "runs",
     executor: str = "serial",
     workers: int | None = None,
     address: str | None = None,
@@ -248,8 +325,10 @@ def run_study(
         Number of seeds or explicit seeds (default: the preset's count).
     only : str or sequence of str, optional
         Run only these experiments (and only their checks and figures).
-    out : path
-        Output root; results go to ``out/<study>/``.
+    out : path or None
+        Output root; results go to ``out/<study>/``.  ``None`` keeps the run in
+        memory (the tables, checks and figures on the result; nothing is left
+        on disk, and an interrupted run is not resumable).
     executor, workers, address
         Where the (experiment, seed) simulation tasks run (see
         :mod:`theorylab.core.executors`).
@@ -282,10 +361,15 @@ def run_study(
         on_seed=on_seed,
         t_start=t_start,
     )
-    if isinstance(progress, Progress):
-        return _run_study(study, progress, **kw)
-    with Progress(study.id, progress) as reporter:
-        return _run_study(study, reporter, **kw)
+    with contextlib.ExitStack() as stack:
+        if out is None:  # in memory: the partial files live in a folder removed at the end
+            kw["out"] = stack.enter_context(tempfile.TemporaryDirectory(prefix="theorylab-"))
+        if not isinstance(progress, Progress):
+            progress = stack.enter_context(Progress(study.id, progress))
+        result = _run_study(study, progress, **kw)
+    if out is None:
+        result = dataclasses.replace(result, out_dir=None)
+    return result
 
 
 def _run_study(
@@ -372,7 +456,7 @@ def _run_study(
 
     for name, fig in figs.items():
         atomic_save_figure(fig, out_dir / FIGURES_DIR / name)
-        plt.close(fig)
+        plt.close(fig)  # out of pyplot's registry; the Figure stays drawable on the result
         fig_paths.append(f"{FIGURES_DIR}/{name}.png")
 
     summary = {
@@ -412,6 +496,8 @@ def _run_study(
         checks=checks,
         theory=theory_df,
         simulation=sims_df,
+        figures=figs,
+        derived=derived,
     )
 
 
