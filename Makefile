@@ -45,7 +45,7 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 
 test: install-dev browser datasets lint
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 bench: install-dev
 	$(BIN)/python benchmarks/bench_core.py

@@ -18,6 +18,19 @@ import theorylab  # noqa: E402
 from theorylab.studies import REGISTRY  # noqa: E402
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests on the session's quick `reproduce` run share one xdist worker and go first.
+
+    `make test` runs the suite on 2 workers (``-n 2 --dist loadgroup``): one worker runs
+    the ~5-minute reproduce and the tests that read it, the other everything else.
+    """
+    quick = [i for i in items if {"quick_report", "run_dir"} & set(getattr(i, "fixturenames", ()))]
+    for item in quick:
+        item.add_marker(pytest.mark.xdist_group("quick_report"))
+    ids = {id(i) for i in quick}
+    items[:] = quick + [i for i in items if id(i) not in ids]
+
+
 @pytest.fixture
 def toy_registered(monkeypatch):
     """Register the toy study (tests/helpers/toy_study.py) with one registry line."""

@@ -1,10 +1,12 @@
 """HTML report over a directory of study outputs.
 
 ``build_report(DIR)`` reads every ``DIR/<study>/summary.json`` and writes
-``DIR/index.html``: a summary table (study, passed, checks passed / total,
-runtime) and one section per study with its figures, its checks table, its
-config and timings.  The page is static (no scripts, no network) and refers to
-the figures by relative paths, so the folder can be zipped and mailed.
+``DIR/index.html``: a summary table that is also the table of contents
+(study, passed, checks passed / total, runtime) and one folding section per
+study with its figures (at readable size, captioned, click to open full size),
+its checks table, its config and timings, and a link back to the top.  The
+page is static (no scripts, no network) and refers to the figures by relative
+paths, so the folder can be zipped and mailed.
 """
 
 from __future__ import annotations
@@ -25,9 +27,16 @@ h1{font-size:1.6rem}h2{margin-top:2.5rem;border-bottom:1px solid #ddd;padding-bo
 table{border-collapse:collapse;margin:.8rem 0;font-size:.9rem}
 th,td{border:1px solid #ddd;padding:.25rem .6rem;text-align:left;vertical-align:top}
 th{background:#f5f5f5}.pass{color:#137333;font-weight:600}.fail{color:#c5221f;font-weight:600}
-.figs{display:flex;flex-wrap:wrap;gap:1rem}.figs figure{margin:0}
-.figs img{max-width:380px;border:1px solid #eee}.figs figcaption{font-size:.8rem;color:#555}
+.figs{display:flex;flex-wrap:wrap;gap:1.2rem}
+.figs figure{margin:0;flex:0 1 560px;max-width:100%}.figs figure.wide{flex-basis:100%}
+.figs img{width:100%;height:auto;border:1px solid #eee;cursor:zoom-in}
+.figs figcaption{font-size:.85rem;color:#444;margin-top:.2rem}
 details{margin:.6rem 0}code,pre{font-size:.8rem}
+details.study>summary{list-style:none;cursor:pointer}
+details.study>summary h2{display:inline-block}
+details.study>summary::before{content:"\25B8  ";color:#888;font-size:1.2rem}
+details.study[open]>summary::before{content:"\25BE  "}
+.top{font-size:.85rem}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .meta{color:#555;font-size:.9rem}
 """
@@ -78,12 +87,31 @@ def _summary_row(s: dict[str, Any]) -> str:
     )
 
 
-def _section(s: dict[str, Any]) -> str:
+def _png_size(path: Path) -> tuple[int, int] | None:
+    """Width and height of a PNG from its header (None when unreadable)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(24)
+    except OSError:
+        return None
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def _section(s: dict[str, Any], root: Path) -> str:
     sid = _esc(s["study"])
+    top = '<p class="top"><a href="#top">back to the top</a></p>'
     if "error" in s:
-        return f'<section id="{sid}"><h2>{sid}</h2><p class="fail">{_esc(s["error"])}</p></section>'
+        return (
+            f'<section id="{sid}"><h2>{sid}</h2><p class="fail">{_esc(s["error"])}</p>'
+            f"{top}</section>"
+        )
     paper = s.get("paper", {})
-    parts = [f'<section id="{sid}"><h2>{sid} {_badge(s.get("passed", False))}</h2>']
+    parts = [
+        f'<section id="{sid}"><details class="study" open><summary>'
+        f"<h2>{sid} {_badge(s.get('passed', False))}</h2></summary>"
+    ]
     parts.append(
         f'<p class="meta">{_esc(s.get("title", ""))}<br>'
         f'Paper: <a href="{_esc(paper.get("url", ""))}">'
@@ -93,14 +121,20 @@ def _section(s: dict[str, Any]) -> str:
         f"seeds {_esc(s.get('seeds', []))}</p>"
     )
     figs = s.get("figures", [])
+    captions = s.get("figure_captions", {})
     if figs:
         parts.append('<div class="figs">')
         for f in figs:
             src = f"{sid}/{_esc(f)}"
-            name = _esc(Path(f).stem)
+            stem = Path(f).stem
+            size = _png_size(root / s["study"] / f)
+            wide = size is not None and size[0] > 1.8 * size[1]  # multi-panel: full width
+            text = captions.get(stem) or stem.replace("_", " ")
+            cap = f"<b>{_esc(stem)}</b>: {_esc(text)}" if captions.get(stem) else _esc(text)
             parts.append(
-                f'<figure><a href="{src}"><img src="{src}" alt="{name}"></a>'
-                f"<figcaption>{name}</figcaption></figure>"
+                f'<figure{" class=wide" if wide else ""}><a href="{src}" target="_blank">'
+                f'<img src="{src}" alt="{_esc(text)}"></a>'
+                f"<figcaption>{cap}</figcaption></figure>"
             )
         parts.append("</div>")
     parts.append(
@@ -141,7 +175,7 @@ def _section(s: dict[str, Any]) -> str:
     parts.append(
         "<details><summary>Versions</summary><pre>"
         + _esc(json.dumps(s.get("versions", {}), indent=1))
-        + "</pre></details></section>"
+        + f"</pre></details></details>{top}</section>"
     )
     return "\n".join(parts)
 
@@ -166,13 +200,13 @@ def build_report(root: str | Path, title: str = "theorylab report") -> Path:
     summaries = load_summaries(root)
     n_ok = sum(bool(s.get("passed")) for s in summaries)
     rows = "\n".join(_summary_row(s) for s in summaries)
-    body = "\n".join(_section(s) for s in summaries)
+    body = "\n".join(_section(s, root) for s in summaries)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{_esc(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>{_CSS}</style></head>
 <body>
-<h1>{_esc(title)}</h1>
+<h1 id="top">{_esc(title)}</h1>
 <p class="meta">{n_ok} of {len(summaries)} studies passed every check.
 Lines in figures are theory, markers are simulation means with standard-error bars.</p>
 <table class="summary"><thead><tr><th>study</th><th>title</th><th>passed</th>

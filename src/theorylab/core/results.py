@@ -205,7 +205,7 @@ def atomic_save_figure(fig, path_stem: str | Path, formats: tuple[str, ...] = ("
         target = stem.with_suffix("." + fmt)
         tmp = _tmp_in(target, "." + fmt)
         try:
-            fig.savefig(tmp, format=fmt, dpi=130 if fmt == "png" else None, bbox_inches="tight")
+            fig.savefig(tmp, format=fmt, dpi=200 if fmt == "png" else None, bbox_inches="tight")
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)

@@ -452,9 +452,16 @@ def _run_study(
     for name, df in derived.items():
         atomic_write_parquet(out_dir / f"{name}.parquet", df)
     fig_paths = []
+    captions: dict[str, str] = {}
+    readable: dict[str, dict[str, list[str]]] = {}
     import matplotlib.pyplot as plt
 
+    from .plotting import get_caption, polish, readability
+
     for name, fig in figs.items():
+        polish(fig)
+        captions[name] = get_caption(fig)
+        readable[name] = readability(fig)
         atomic_save_figure(fig, out_dir / FIGURES_DIR / name)
         plt.close(fig)  # out of pyplot's registry; the Figure stays drawable on the result
         fig_paths.append(f"{FIGURES_DIR}/{name}.png")
@@ -478,6 +485,8 @@ def _run_study(
         "checks": [c.to_dict() for c in checks],
         "passed": bool(checks) and all(c.passed for c in checks),
         "figures": fig_paths,
+        "figure_captions": captions,
+        "figure_readability": readable,
         "tables": {
             "theory": {"file": THEORY_TABLE, "rows": len(theory_df), "columns": list(theory_df)},
             "simulation": {"file": SIM_TABLE, "rows": len(sims_df), "columns": list(sims_df)},
