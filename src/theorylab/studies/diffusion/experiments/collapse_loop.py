@@ -18,6 +18,7 @@ import pandas as pd
 from theorylab.core.checks import Claim
 from theorylab.core.config import param
 from theorylab.core.experiment import Experiment, Seed
+from theorylab.core.plotting import caption
 
 from .. import figures as figs
 from .. import simulate as sim
@@ -165,7 +166,14 @@ def _b7_collapse(p: Params, theory: pd.DataFrame, sims: pd.DataFrame):
 
 def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     """b, Var(e1 . x) and the bulk variance over the generations."""
-    return {"collapse_loop": figs.collapse_loop(theory, sims)}
+    return {
+        "collapse_loop": caption(
+            figs.collapse_loop(theory, sims),
+            "Retraining on generated data: summary statistics against the "
+            "generation, theory (lines) and simulation (markers), showing model "
+            "collapse.",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

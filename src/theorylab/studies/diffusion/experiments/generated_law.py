@@ -21,6 +21,7 @@ from theorylab.core.checks import Claim
 from theorylab.core.config import param
 from theorylab.core.errors import ConfigError
 from theorylab.core.experiment import Experiment, Seed
+from theorylab.core.plotting import caption
 
 from .. import figures as figs
 from .. import simulate as sim
@@ -202,7 +203,14 @@ def _b6(p: Params, theory: pd.DataFrame, sims: pd.DataFrame):
 
 def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     """Bulk variance, Var(e1 . x) and mode mass against n / d."""
-    return {"sample_size": figs.sample_size(p.eta, p.n_gen, theory, sims)}
+    return {
+        "sample_size": caption(
+            figs.sample_size(p.eta, p.n_gen, theory, sims),
+            "Generated law against the number of training samples n / d: bulk "
+            "variance (left) and the modes' variance and mass (right), theory "
+            "against simulation.",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

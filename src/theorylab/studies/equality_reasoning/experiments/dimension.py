@@ -21,7 +21,7 @@ from theorylab.core.checks import Claim, NotEvaluable
 from theorylab.core.config import param
 from theorylab.core.errors import ConfigError
 from theorylab.core.experiment import Experiment, Seed
-from theorylab.core.plotting import figure, finish
+from theorylab.core.plotting import caption, figure, finish
 
 from .. import theory as th
 from ..common import REGIMES, STUDY_ID, Shared, check_within, regime_configs, train
@@ -226,7 +226,19 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
             title=f"{regime}, d = {d_show}",
         )
         ax2[k].set_ylim(-1.05, 1.05)
-    return {"dimension_heat_strip": fig, "dimension_weight_structure": fig2}
+    return {
+        "dimension_heat_strip": caption(
+            fig,
+            "Unseen-symbol accuracy against the symbol dimension d for rich and "
+            "lazy networks at a fixed number of training symbols.",
+        ),
+        "dimension_weight_structure": caption(
+            fig2,
+            "Hidden-unit weight structure: the cosine between the two input halves'"
+            " weights against the readout weight, parallel or antiparallel in the "
+            "rich regime.",
+        ),
+    }
 
 
 EXPERIMENT = Experiment(

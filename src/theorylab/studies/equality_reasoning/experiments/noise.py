@@ -18,7 +18,7 @@ import pandas as pd
 from theorylab.core.checks import Claim, NotEvaluable
 from theorylab.core.config import param
 from theorylab.core.experiment import Experiment, Seed
-from theorylab.core.plotting import figure, finish, sim_points, theory_line
+from theorylab.core.plotting import caption, figure, finish, sim_points, theory_line
 
 from .. import theory as th
 from ..common import REGIMES, STUDY_ID, Shared, check_within, regime_configs, train
@@ -146,7 +146,14 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         logx=True,
         title=f"d = {p.d}, sigma^2 = {p.sigma2:g}",
     )
-    return {"noise_observers": fig}
+    return {
+        "noise_observers": caption(
+            fig,
+            "Same-different under input noise: trained networks (markers, mean +- "
+            "SE over seeds) against the generalising and memorising Bayes observers"
+            " (lines).",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

@@ -21,7 +21,7 @@ import pandas as pd
 from theorylab.core.checks import Agreement, Claim, NotEvaluable
 from theorylab.core.config import param
 from theorylab.core.experiment import Experiment, Seed
-from theorylab.core.plotting import figure, finish, sim_points, theory_line
+from theorylab.core.plotting import caption, figure, finish, sim_points, theory_line
 
 from .. import theory as th
 from ..common import STUDY_ID, Shared, check_within, regime_configs, train
@@ -218,7 +218,14 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         sim_points(ax, d.mean().index, d.mean(), d.sem(), color=color, label=f"{regime}, d={dim}")
     ax.axhline(0.5, color="0.6", lw=0.8, ls=":")
     finish(ax, xlabel="training symbols L", ylabel="unseen-symbol accuracy", logx=True)
-    return {"symbols_accuracy_vs_L": fig}
+    return {
+        "symbols_accuracy_vs_L": caption(
+            fig,
+            "Unseen-symbol accuracy against the number of training symbols L: the "
+            "rich-regime formula and the lazy NTK flow (lines) against trained "
+            "networks (markers, mean +- SE over seeds).",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

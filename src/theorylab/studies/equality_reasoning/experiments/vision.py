@@ -20,7 +20,7 @@ from theorylab.core.checks import Claim, NotEvaluable
 from theorylab.core.config import param
 from theorylab.core.errors import ConfigError
 from theorylab.core.experiment import Experiment, Seed
-from theorylab.core.plotting import figure, finish, sim_points
+from theorylab.core.plotting import caption, figure, finish, sim_points
 
 from .. import simulate as sim
 from ..common import REGIMES, Shared, regime_configs, train
@@ -126,7 +126,13 @@ def figures(p: Params, theory, sims: pd.DataFrame) -> dict:
             )
     finish(ax[2], xlabel="training patterns", ylabel="accuracy", logx=True)
     ax[2].legend(fontsize=6)
-    return {"vision_psvrt": fig}
+    return {
+        "vision_psvrt": caption(
+            fig,
+            "PSVRT same-different images (left) and accuracy of rich and lazy "
+            "networks against the number of training patterns (right).",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

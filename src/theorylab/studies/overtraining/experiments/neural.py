@@ -22,7 +22,7 @@ import pandas as pd
 from theorylab.core.checks import Claim, NotEvaluable
 from theorylab.core.config import param
 from theorylab.core.experiment import Experiment, Seed
-from theorylab.core.plotting import figure, finish
+from theorylab.core.plotting import caption, figure, finish
 
 from .. import recordings as rec
 from .. import simulate as sim
@@ -261,7 +261,6 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     """Decoding, normalized margin and S_TN vs day, learning stand-in and null."""
     days = sims[sims.part == "day"]
     fig, ax = figure(ncols=3, width=3.8)
-    fig.subplots_adjust(wspace=0.4)
     for col, cond in zip(("C0", "0.5"), CONDITIONS, strict=True):
         d = days[days.condition == cond]
         for a, metric in zip(ax, ("decoding", "margin", "stn"), strict=True):
@@ -272,7 +271,14 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     for a, lab in zip(ax, labels, strict=True):
         a.axvline(p.train_days + 0.5, color="0.5", lw=0.8, ls=":")
         finish(a, xlabel="day (dotted: plateau)", ylabel=lab)
-    return {"neural_standin": fig}
+    return {
+        "neural_standin": caption(
+            fig,
+            "Synthetic neural stand-in: decoding and margin against training day "
+            "for the learning population and its null (learning switched off), mean"
+            " +- SE over mice.",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

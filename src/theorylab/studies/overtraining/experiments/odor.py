@@ -21,7 +21,7 @@ import pandas as pd
 from theorylab.core.checks import Claim, NotEvaluable
 from theorylab.core.config import param
 from theorylab.core.experiment import Experiment, Seed
-from theorylab.core.plotting import colors, figure, finish
+from theorylab.core.plotting import caption, colors, figure, finish
 
 from .. import simulate as sim
 from .. import theory as th
@@ -253,7 +253,6 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     med = lambda d, col: d.groupby("c")[col].median()  # noqa: E731
     style = {"logistic": ("C0", "CE"), "hinge": ("C3", "hinge")}
     fig, ax = figure(ncols=3, width=3.8)
-    fig.subplots_adjust(wspace=0.4)
     for loss, (col, name) in style.items():
         d = curve[curve.loss == loss]
         ax[0].plot(med(d, "train_acc"), color=col, label=f"{name} train")
@@ -272,7 +271,6 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     )
     finish(ax[2], xlabel="epoch / t_p", ylabel="hidden SVM margin (normalized)", logx=True)
     fig2, bx = figure(ncols=2, width=4.2)
-    fig2.subplots_adjust(wspace=0.35)
     ce = curve[curve.loss == "logistic"]
     for _, d in ce.groupby("seed"):
         bx[0].plot(d.c, d.stn, color="0.6", lw=0.8)
@@ -284,7 +282,19 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         a.axvline(1.0, color="0.5", lw=0.8, ls=":")
     finish(bx[0], xlabel="epoch / t_p", ylabel="S_TN (cosine, hidden layer)", logx=True)
     finish(bx[1], xlabel="epoch / t_p", ylabel="CE probe accuracy by overlap", logx=True)
-    return {"odor_accuracy_margin": fig, "odor_stn_probes": fig2}
+    return {
+        "odor_accuracy_margin": caption(
+            fig,
+            "Odor task: train accuracy plateaus while the normalized network margin"
+            " and the hidden-layer SVM margin keep growing (medians over seeds, "
+            "epochs in units of the plateau epoch t_p).",
+        ),
+        "odor_stn_probes": caption(
+            fig2,
+            "After the plateau the target-nontarget similarity falls (left) and "
+            "probe accuracy on overlapping odors rises (right), medians over seeds.",
+        ),
+    }
 
 
 EXPERIMENT = Experiment(

@@ -31,7 +31,7 @@ from theorylab.core.checks import Claim, NotEvaluable
 from theorylab.core.config import param
 from theorylab.core.errors import ConfigError
 from theorylab.core.experiment import Experiment, Seed
-from theorylab.core.plotting import figure, finish
+from theorylab.core.plotting import caption, figure, finish
 
 from .. import simulate as sim
 from .. import theory as th
@@ -201,7 +201,6 @@ CHECKS = (
 def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     """Steps to reversal vs overtraining length per protocol; alignment vs length."""
     fig, ax = figure(ncols=2, width=4.2)
-    fig.subplots_adjust(wspace=0.35)
     x = lambda L: np.where(L < 0, 0.3, L + 1.0)  # noqa: E731  (init at the left, L + 1 on log axis)
     for col, (protocol, d) in zip(("C0", "C1", "C2"), sims.groupby("protocol"), strict=False):
         med = d.groupby("length").steps.median()
@@ -220,7 +219,14 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     med = d.groupby("length").alignment.median()
     ax[1].plot(x(med.index.to_numpy()), med.values, "-", color="C0", lw=2, label="median")
     finish(ax[1], xlabel="1 + L / t_p  (init at 0.3)", ylabel="kernel alignment A(K, y)", logx=True)
-    return {"reversal_steps": fig}
+    return {
+        "reversal_steps": caption(
+            fig,
+            "Overtraining reversal: steps to relearn reversed labels (left) and "
+            "kernel-target alignment (right) against the overtraining length, "
+            "medians over seeds.",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

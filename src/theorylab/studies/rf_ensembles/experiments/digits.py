@@ -20,6 +20,7 @@ from theorylab.core.compare import agreement_ratio, mean_se
 from theorylab.core.config import StudyConfig, param
 from theorylab.core.data import digits_relu_gram
 from theorylab.core.experiment import Experiment, Seed, frame
+from theorylab.core.plotting import caption
 from theorylab.core.spectra import Spectrum, empirical_spectrum
 
 from .. import simulate as sim
@@ -135,7 +136,14 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         ylabel="population MSE",
         title=f"ReLU RF on digits (0-4 vs 5-9), P = {p.P}",
     )
-    return {"digits_error_vs_ridge": fig}
+    return {
+        "digits_error_vs_ridge": caption(
+            fig,
+            "Population test error of ReLU random-feature ridge ensembles on "
+            "binarised digits against the ridge, from the deterministic-equivalent "
+            "theory.",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

@@ -18,7 +18,7 @@ from theorylab.core.checks import Claim
 from theorylab.core.config import param
 from theorylab.core.errors import ConfigError
 from theorylab.core.experiment import Experiment, frame
-from theorylab.core.plotting import colors, figure, finish, theory_line
+from theorylab.core.plotting import caption, colors, figure, finish, theory_line
 
 from .. import theory as th
 from ..common import Shared, power_law
@@ -86,7 +86,14 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         ylabel="scaling exponent s",
         title=r"lines: closed form; squares: theory fit, P=$\infty$",
     )
-    return {"exponent_vs_ell": fig}
+    return {
+        "exponent_vs_ell": caption(
+            fig,
+            "Scaling exponent of the tuned error against the growth exponent ell (N"
+            " = M^ell): closed form (lines) and exponents fitted to the theory at P"
+            " = infinity (squares).",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

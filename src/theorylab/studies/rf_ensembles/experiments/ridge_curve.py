@@ -19,7 +19,7 @@ from theorylab.core.checks import Agreement, Claim, NotEvaluable
 from theorylab.core.compare import agreement_ratio, mean_se
 from theorylab.core.config import param
 from theorylab.core.experiment import Experiment, Seed, frame
-from theorylab.core.plotting import figure, finish, sim_points, theory_line
+from theorylab.core.plotting import caption, figure, finish, sim_points, theory_line
 
 from .. import theory as th
 from ..common import (
@@ -273,7 +273,20 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         logx=True,
         logy=True,
     )
-    return {"error_vs_ridge": fig1, "optimal_error_vs_K": fig2}
+    return {
+        "error_vs_ridge": caption(
+            fig1,
+            "Test error against the ridge for each ensemble size K at fixed total "
+            "size M = KN: theory (lines) and simulated ensembles (markers, mean +- "
+            "SE over seeds).",
+        ),
+        "optimal_error_vs_K": caption(
+            fig2,
+            "Error at the tuned ridge against the ensemble size K with its bias and"
+            " variance / K parts: theory (lines) and the best ridge of the "
+            "simulated grid (markers); K = 1 is optimal.",
+        ),
+    }
 
 
 EXPERIMENT = Experiment(

@@ -18,7 +18,7 @@ from theorylab.core.compare import fit_loglog_slope, mean_se, se_multiplier
 from theorylab.core.config import param
 from theorylab.core.errors import ConfigError
 from theorylab.core.experiment import Experiment, Seed, frame
-from theorylab.core.plotting import colors, figure, finish, sim_points, theory_line
+from theorylab.core.plotting import caption, colors, figure, finish, sim_points, theory_line
 
 from .. import theory as th
 from ..common import (
@@ -146,7 +146,14 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     )
     ax.set_xticks(list(p.Ms), [str(m) for m in p.Ms])
     ax.minorticks_off()
-    return {"error_vs_M": fig}
+    return {
+        "error_vs_M": caption(
+            fig,
+            "Tuned test error against the total parameter count M for several "
+            "growth exponents ell (N = M^ell): theory (lines) and simulation "
+            "(markers, mean +- SE over seeds).",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

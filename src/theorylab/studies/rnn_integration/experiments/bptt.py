@@ -19,7 +19,7 @@ from theorylab.core.checks import Agreement
 from theorylab.core.config import param
 from theorylab.core.errors import ConfigError
 from theorylab.core.experiment import Experiment, Seed, frame
-from theorylab.core.plotting import figure, finish, sim_points, theory_line
+from theorylab.core.plotting import caption, figure, finish, sim_points, theory_line
 
 from .. import simulate as sim
 from .. import theory as th
@@ -99,7 +99,14 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         sim_points(ax, tt[::4], y[::4], se[::4], color="k", label="SGD + BPTT, white noise")
         title = f"c*={p.c_star:g}, N={p.N}"
         finish(ax, xlabel="training time t = updates x lr", ylabel=lab, title=title)
-    return {"bptt": fig}
+    return {
+        "bptt": caption(
+            fig,
+            "Training by SGD with backpropagation through time on white-noise "
+            "inputs (markers, mean +- SE over seeds) against the gradient flow of "
+            "the reduced dynamics (line).",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

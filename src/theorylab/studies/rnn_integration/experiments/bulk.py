@@ -22,7 +22,7 @@ from theorylab.core.compare import mean_se
 from theorylab.core.config import param
 from theorylab.core.errors import ConfigError
 from theorylab.core.experiment import Experiment, Seed, frame
-from theorylab.core.plotting import figure, finish, sim_points, theory_line
+from theorylab.core.plotting import caption, figure, finish, sim_points, theory_line
 
 from .. import simulate as sim
 from .. import theory as th
@@ -215,7 +215,13 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         f"eigenvalues of W, sigma={p.sigma:g}, N={p.N} (circle: radius sigma; x: 1 - c*)",
         fontsize=9,
     )
-    figs = {"eigenvalue_clouds": fig}
+    figs = {
+        "eigenvalue_clouds": caption(
+            fig,
+            "Eigenvalues of the recurrent matrix at several training times: a bulk "
+            "of radius sigma and the outlier that learns to integrate.",
+        )
+    }
     fig, axes = figure(ncols=3, width=3.4, height=3.0)
     ref, tr = _part(theory, "reference"), _part(sims, "trajectory")
     for ax, q, lab in zip(
@@ -240,7 +246,12 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         legend=False,
     )
     axes[2].legend(loc="upper right", fontsize=7)
-    figs["bulk_plateau"] = fig
+    figs["bulk_plateau"] = caption(
+        fig,
+        "Training with a random bulk of radius sigma: the full network "
+        "(markers, mean +- SE over seeds) against the sigma = 0 reduction and "
+        "the linear-phase plateau theory (lines).",
+    )
     return figs
 
 

@@ -20,7 +20,7 @@ from theorylab.core.compare import mean_se
 from theorylab.core.config import param
 from theorylab.core.errors import ConfigError
 from theorylab.core.experiment import Experiment, Seed, frame
-from theorylab.core.plotting import colors, figure, finish, sim_points, theory_line
+from theorylab.core.plotting import caption, colors, figure, finish, sim_points, theory_line
 
 from .. import simulate as sim
 from .. import theory as th
@@ -141,7 +141,13 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     finish(
         ax, xlabel="training time t", ylabel="readout-only loss", logx=True, logy=True, title=title
     )
-    figs = {"lazy_loss": fig}
+    figs = {
+        "lazy_loss": caption(
+            fig,
+            "Readout-only (lazy) loss against training time on log axes for several"
+            " targets c*, with the 1/t reference (dotted).",
+        )
+    }
     mp = theory[theory.part == "map"]
     S, Cs = np.sort(mp.sigma.unique()), np.sort(mp.c_star.unique())
     Z = mp.pivot_table(index="c_star", columns="sigma", values="slope").loc[Cs, S].to_numpy()
@@ -161,7 +167,11 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     t1, t2 = p.slope_window
     title = f"lazy learnability: slope of log(t L), t in [{t1:g}, {t2:g}] (circles: simulated)"
     finish(ax, xlabel="sigma", ylabel="c*", title=title)
-    figs["lazy_map"] = fig
+    figs["lazy_map"] = caption(
+        fig,
+        "Lazy learnability map: the slope of log(t L) over (sigma, c*); below "
+        "the line |1 - c*| = sigma the readout learns faster than 1/t.",
+    )
     return figs
 
 

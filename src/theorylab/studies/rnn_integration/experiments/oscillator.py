@@ -19,7 +19,7 @@ from theorylab.core.checks import Claim
 from theorylab.core.config import param
 from theorylab.core.errors import ConfigError
 from theorylab.core.experiment import Experiment, Seed, frame
-from theorylab.core.plotting import figure, finish, sim_points, theory_line
+from theorylab.core.plotting import caption, figure, finish, sim_points, theory_line
 
 from .. import simulate as sim
 from .. import theory as th
@@ -165,7 +165,14 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     finish(axes[0], xlabel="Re lambda", ylabel="Im lambda", title="outlier pair (lines: (A5))")
     title = f"oscillator, omega*={p.omega_star:g}"
     finish(axes[1], xlabel="training time t", ylabel="loss", logy=True, title=title)
-    return {"oscillator": fig}
+    return {
+        "oscillator": caption(
+            fig,
+            "Damped-oscillator target: the outlier eigenvalue pair moving to 1 - c*"
+            " +- i omega* (left) and the loss against training time (right), from "
+            "the reduced dynamics (lines) and the full network (markers).",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

@@ -19,7 +19,7 @@ from theorylab.core.checks import Claim
 from theorylab.core.compare import mean_se
 from theorylab.core.config import param
 from theorylab.core.experiment import Experiment, Seed, frame
-from theorylab.core.plotting import figure, finish, sim_points, theory_line
+from theorylab.core.plotting import caption, figure, finish, sim_points, theory_line
 
 from .. import simulate as sim
 from .. import theory as th
@@ -181,7 +181,14 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         )
     axes[1].axhline(1 - p.c_star, color="0.5", lw=0.8, ls=":")
     axes[1].text(0.2, 1 - p.c_star + 0.02, "1 - c*", color="0.4", fontsize=8)
-    figs = {"rich_trajectory": fig}
+    figs = {
+        "rich_trajectory": caption(
+            fig,
+            "Rich-regime training from a small initialisation: the exact reduction "
+            "and the two-dimensional outlier ODE (lines) against the full network "
+            "(markers, mean +- SE over seeds).",
+        )
+    }
     fig, ax = figure(width=3.8, height=3.0)
     es = mean_se(_part(sims, "escape"), ["a0"], "t_esc")
     x = np.log(2 / es.a0.to_numpy() ** 2)
@@ -194,7 +201,12 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         ax, xx, slope * xx + offset, color="C3", style="--", label="+ offset delta(c*) (A6)"
     )
     finish(ax, xlabel="ln(1/A0), A0 = a0^2/2", ylabel="escape time", title="plateau vs init scale")
-    figs["escape_time"] = fig
+    figs["escape_time"] = caption(
+        fig,
+        "Escape time from the initial plateau against ln(1/A0): the full "
+        "network (markers) against the leading-order slope and the slope plus "
+        "the offset delta(c*) (lines).",
+    )
     return figs
 
 
