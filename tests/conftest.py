@@ -10,6 +10,8 @@ from pathlib import Path
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# no persistent JAX compilation cache in tests (no dependence on earlier processes)
+os.environ["THEORYLAB_JAX_CACHE"] = "off"
 sys.path.insert(0, str(Path(__file__).parent / "helpers"))
 
 import pytest  # noqa: E402
