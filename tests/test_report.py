@@ -59,5 +59,27 @@ def test_report_renders_in_chromium(quick_report):
         for sid in studies:
             assert sid in summary
         assert "FAIL" not in summary
+        # readable sizes: every figure drawn at >= 500 px wide (or its natural width if
+        # smaller) on a 1280-px window; wide multi-panel figures span the page
+        browser.set_window_size(1280, 1000)
+        sizes = browser.execute_script(
+            "return Array.from(document.images).map(i => [i.alt, i.getBoundingClientRect().width,"
+            " i.naturalWidth, i.closest('figure').classList.contains('wide')])"
+        )
+        small = [(alt, w) for alt, w, nat, _ in sizes if w < min(500, nat) - 1]
+        assert not small, small
+        assert all(w > min(1000, nat) - 1 for _, w, nat, wide in sizes if wide)
+        captions = browser.find_elements("css selector", ".figs figcaption")
+        assert len(captions) == len(images) and all(c.text.strip() for c in captions)
+        # folding sections and the way back to the top
+        first = browser.find_element("css selector", "details.study")
+        assert first.get_attribute("open") is not None
+        assert len(browser.find_elements("css selector", "a[href='#top']")) == len(studies)
+        shots = quick_report["out"] / "screenshots"
+        shots.mkdir(exist_ok=True)
+        browser.save_screenshot(str(shots / "report_top.png"))
+        browser.execute_script("window.scrollTo(0, document.body.scrollHeight / 3)")
+        browser.save_screenshot(str(shots / "report_middle.png"))
+        assert (shots / "report_top.png").stat().st_size > 10_000
     finally:
         browser.quit()

@@ -130,10 +130,11 @@ def _section(s: dict[str, Any], root: Path) -> str:
             size = _png_size(root / s["study"] / f)
             wide = size is not None and size[0] > 1.8 * size[1]  # multi-panel: full width
             text = captions.get(stem) or stem.replace("_", " ")
+            limit = f' style="max-width:{size[0]}px"' if size else ""  # never upscaled
             cap = f"<b>{_esc(stem)}</b>: {_esc(text)}" if captions.get(stem) else _esc(text)
             parts.append(
                 f'<figure{" class=wide" if wide else ""}><a href="{src}" target="_blank">'
-                f'<img src="{src}" alt="{_esc(text)}"></a>'
+                f'<img src="{src}" alt="{_esc(text)}"{limit}></a>'
                 f"<figcaption>{cap}</figcaption></figure>"
             )
         parts.append("</div>")
