@@ -63,6 +63,14 @@ def test_executors_give_identical_results_and_rerun_computes_nothing(tmp_path, t
         assert th == mu and sim == pytest.approx(values.mean(), rel=1e-12)
         assert se == pytest.approx(values.std(ddof=1) / len(values) ** 0.5, rel=1e-12)
     assert "mean_below__theory" not in t  # a claim compares no theory with a simulation
+    theory = serial.load("theory")  # the physical quantities of every point, stacked
+    assert list(theory.columns[:3]) == ["point", "mean.n", "mu"] and len(theory) == 4 * 2
+    means = theory[theory.experiment == "mean"]
+    assert (means.value == means.mu).all()
+    sims = serial.load("simulation")
+    assert sorted(set(sims.point)) == [0, 1, 2, 3] and set(sims.seed) == {0, 1}
+    with pytest.raises(ConfigError, match="table='nope'"):
+        serial.load("nope")
     procs = theorylab.sweep(
         "toy", GRID, out=tmp_path / "procs", seeds=2, executor="processes", workers=2
     )

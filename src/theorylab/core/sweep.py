@@ -77,6 +77,8 @@ class SweepResult:
         Indices of points that raised.
     path : pathlib.Path
         The results file.
+    grid : tuple of str
+        The swept fields, in grid order.
     """
 
     table: pd.DataFrame
@@ -84,6 +86,35 @@ class SweepResult:
     reused: int
     failed: list[int]
     path: Path
+    grid: tuple[str, ...] = ()
+
+    def load(self, table: str = "theory") -> pd.DataFrame:
+        """One table of every finished point, stacked: the physical quantities.
+
+        Parameters
+        ----------
+        table : str
+            ``"theory"``, ``"simulation"`` or a derived table's name (its
+            ``<name>.parquet`` in each point's folder).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The points' rows with ``point`` and the swept fields as leading
+            columns (a column of the table with a swept field's name is
+            replaced by the field's value).
+        """
+        parts = []
+        for _, row in self.table[self.table.status == "ok"].iterrows():
+            f = self.path.parent / row.folder / f"{table}.parquet"
+            if not f.is_file():
+                raise ConfigError("table", table, f"not written by the study (no {f.name})")
+            df = pd.read_parquet(f).drop(columns=list(self.grid), errors="ignore")
+            lead = {"point": row.point, **{g: row[g] for g in self.grid}}
+            parts.append(pd.concat([pd.DataFrame(lead, index=df.index), df], axis=1))
+        if not parts:
+            return pd.DataFrame(columns=["point", *self.grid])
+        return pd.concat(parts, ignore_index=True)
 
     @property
     def passed(self) -> bool:
@@ -325,6 +356,7 @@ def _run_sweep(
         reused=len(points) - len(todo),
         failed=sorted(failed),
         path=results_path,
+        grid=tuple(grid),
     )
 
 
