@@ -6,14 +6,25 @@ the quick preset's size and at a larger one (the theory's cost grows with the
 number of steps and linearly with D; the simulation's with D^2 or N^2 per step
 and data set).  JAX compilation is excluded (a warm-up call runs first).
 
-Usage: python benchmarks/bench_sgd_linear.py
+A first table times the online random-feature theory alone at the issue-13
+size (D = 10^4, N = 1000, B = 4, T = 10^3) and at the sizes of the table below,
+against the pre-issue-13 implementation kept verbatim in
+tests/helpers/deteq_reference.py, in the same run (best of 3, interleaved).
+
+Usage: python benchmarks/bench_sgd_linear.py [--theory-only]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
+import time
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
 
 from theorylab.core.deteq import support_edge
 from theorylab.core.spectra import power_law_spectrum
@@ -21,6 +32,9 @@ from theorylab.core.timing import best_of
 from theorylab.core.train import key_for
 from theorylab.studies.sgd_linear import simulate as sim
 from theorylab.studies.sgd_linear import theory as th
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "helpers"))
+import deteq_reference as ref
 
 
 def online(D: int, runs: int):
@@ -104,7 +118,36 @@ def multipass(D: int, datasets: int):
     )
 
 
+def online_rf_theory(D: int, N: int, repeat: int = 3) -> tuple:
+    """online_rf_curve (lr 1.5, B = 4, T = 1000): new vs old implementation."""
+    sp = power_law_spectrum(D, 1.5, 0.8)
+    t_new = t_old = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        new = th.online_rf_curve(sp.eigs, sp.target_power, N, 1.5, 4, 1000)
+        t_new = min(t_new, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        old = ref.online_rf_curve(sp.eigs, sp.target_power, N, 1.5, 4, 1000)
+        t_old = min(t_old, time.perf_counter() - t0)
+    diff = float(np.max(np.abs(new / old - 1)))
+    return f"online RF theory, D={D}, N={N}, B=4, T=1000", t_new, t_old, diff
+
+
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--theory-only", action="store_true", help="only the theory table")
+    args = ap.parse_args()
+    print(f"{os.cpu_count()} CPU cores")
+    print(f"{'theory':<62} {'new':>10} {'old':>10} {'old/new':>8} {'max rel. diff':>14}")
+    for D, N in ((10_000, 1000), (1000, 100), (4000, 400)):
+        name, t_new, t_old, diff = online_rf_theory(D, N)
+        print(
+            f"{name:<62} {t_new * 1e3:>8.1f}ms {t_old * 1e3:>8.1f}ms {t_old / t_new:>7.1f}x "
+            f"{diff:>14.0e}",
+            flush=True,
+        )
+    if args.theory_only:
+        return
     print(
         f"{'curve (quick-preset size, then larger)':<62} {'theory':>10} "
         f"{'simulation':>11} {'ratio':>8}"

@@ -80,3 +80,69 @@ def test_integrate_ode_matches_exponential():
 def test_integrate_ode_blow_up_is_an_error():
     with pytest.raises(SolverError):
         integrate_ode(lambda t, y: y**2, [1.0], np.linspace(0, 2, 5))
+
+
+# --------------------------------------------------------------------------
+# the active-set root finder against the old full-batch one (tests/helpers)
+
+
+def _random_cubics(seed, B):
+    """f(x) = (x - r)(x^2 + c) with a root r in a random bracket, and f'."""
+    rng = np.random.default_rng(seed)
+    r = rng.uniform(-5, 5, B)
+    c = rng.uniform(0.1, 4.0, B)
+    lo, hi = r - rng.uniform(0.1, 10, B), r + rng.uniform(0.1, 10, B)
+    return r, c, lo, hi
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_find_root_equals_old_full_batch_solver(seed):
+    import deteq_reference as ref
+
+    r, c, lo, hi = _random_cubics(seed, 300)
+
+    def f(x, idx=slice(None)):
+        return (x - r[idx]) * (x**2 + c[idx])
+
+    def df(x, idx=slice(None)):
+        return x**2 + c[idx] + 2 * x * (x - r[idx])
+
+    for kw in ({}, {"fprime": df}, {"fprime": df, "x0": r + 0.3}):
+        old = ref.find_root(f, lo, hi, **kw)
+        new = find_root(f, lo, hi, **kw)
+        ind = find_root(f, lo, hi, indexed=True, **kw)
+        np.testing.assert_allclose(new.x, old.x, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ind.x, old.x, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ind.x, r, rtol=1e-11, atol=1e-12)
+        assert ind.converged.all() and new.iterations == old.iterations
+
+
+def test_find_root_indexed_evaluates_only_the_active_set():
+    r, c, lo, hi = _random_cubics(3, 200)
+    sizes = []
+
+    def f(x, idx):
+        sizes.append(x.size)
+        assert x.shape == idx.shape
+        return (x - r[idx]) * (x**2 + c[idx]), x**2 + c[idx] + 2 * x * (x - r[idx])
+
+    res = find_root(f, lo, hi, fprime=True, indexed=True)
+    np.testing.assert_allclose(res.x, r, rtol=1e-11, atol=1e-12)
+    # the bracket ends and the start use the whole batch, then the batch shrinks
+    assert sizes[:3] == [200, 200, 200] and sizes[-1] < 200
+    assert sizes == sorted(sizes, reverse=True)
+    assert sum(sizes) < 0.8 * 200 * len(sizes)
+
+
+def test_find_root_indexed_keeps_the_diagnostics():
+    a = np.array([0.2, 0.5])
+    with pytest.raises(SolverError, match="did not converge after 3 iterations") as info:
+        find_root(lambda x, idx: x - a[idx], [0.0, 0.0], [1.0, 1.0], indexed=True, maxiter=3)
+    assert 0 < info.value.residual <= 1.0 / 2**3
+    with pytest.raises(SolverError, match="no sign change"):
+        find_root(lambda x, idx: x + 1.0, [0.0], [1.0], indexed=True)
+    # a given f_lo is checked like a computed one
+    with pytest.raises(SolverError, match="no sign change"):
+        find_root(lambda x: x - 0.5, 0.0, 1.0, f_lo=1.0)
+    res = find_root(lambda x: x - 0.5, 0.0, 1.0, f_lo=-0.5, f_hi=0.5)
+    assert res.x[0] == pytest.approx(0.5, abs=1e-13)

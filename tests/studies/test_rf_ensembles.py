@@ -323,3 +323,26 @@ def test_check_on_an_absent_K_is_reported_not_dropped():
     assert not checks["V1_error_vs_ridge_K4"].passed
     assert "not evaluated" in checks["V1_error_vs_ridge_K4"].detail
     assert checks["V1_error_vs_ridge_K1"].passed
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_broadcast_grid_equals_the_old_implementation(seed):
+    """The fused, deduplicated solve equals the old per-point one (tests/helpers) at
+    random grids of ridge x K x P, with N tied to K (M = K N) or fixed."""
+    import deteq_reference as ref
+
+    rng = np.random.default_rng(seed)
+    sp = power_law_spectrum(int(rng.integers(300, 3000)), rng.uniform(1.1, 2.0), 0.8)
+    ridges = np.sort(10 ** rng.uniform(-8, 0, 9))[:, None, None]
+    K = rng.choice([1, 2, 4, 8, 16, 32], 4, replace=False)[None, :, None].astype(float)
+    P = rng.uniform(50, 2 * sp.eigs.size, 3)[None, None, :]
+    noise = rng.uniform(0, 0.1)
+    for N in (256.0 / K, float(rng.integers(20, 500))):
+        old = ref.ensemble_terms(sp.eigs, sp.target_power, P, N, K, ridges, noise)
+        new = th.ensemble_terms(sp.eigs, sp.target_power, P, N, K, ridges, noise)
+        assert new.error.shape == old.error.shape == (9, 4, 3)
+        np.testing.assert_allclose(new.kappa, old.kappa, rtol=1e-10)
+        np.testing.assert_allclose(new.error, old.error, rtol=1e-10)
+        np.testing.assert_allclose(new.bias, old.bias, rtol=1e-10)
+        # the variance E_1 - E_inf is a difference: it carries E_1's rounding
+        np.testing.assert_allclose(new.variance, old.variance, rtol=0, atol=1e-10 * old.error.max())

@@ -13,8 +13,14 @@ real ridges (``renormalized_ridge``), along complex paths by continuation
 (``kappa_on_path``, for contour integrals and generating functions), and gives
 the upper edge of the deterministic-equivalent spectrum (``support_edge``).
 
-Spectral sums (``spectral_sums``) are evaluated on cache-sized chunks and
-accept complex kappa.
+Spectral sums (``spectral_sums``) accept complex kappa and are fused: one
+pass forms 1/(l + kappa) for a cache-sized block of kappas (in real arithmetic
+for complex kappa) and all requested sums of the block are one matrix product
+with the stacked weights; repeated kappas are evaluated once.  The real root
+solves iterate on the unconverged points only (``find_root(indexed=True)``);
+``kappa_and_sums_on_path`` returns the path's kappas with the sums at them
+from the solver's last evaluation (docs/rf_ensembles.md, section Speed, and
+docs/sgd_linear.md, section Speed).
 """
 
 from __future__ import annotations
@@ -56,8 +62,27 @@ def inv(x: np.ndarray) -> np.ndarray:
         return np.where(np.isinf(x), 0.0, 1.0 / x)
 
 
+_FIRST = {  # weights w_k of the sums  sum_k w_k / (l_k + kappa)
+    "R": lambda lam, p: np.ones_like(lam),
+    "1": lambda lam, p: lam,
+    "T": lambda lam, p: p,
+}
+_SECOND = {  # weights w_k of the sums  sum_k w_k / (l_k + kappa)^2
+    "d": lambda lam, p: -lam,
+    "2": lambda lam, p: lam * lam,
+    "S": lambda lam, p: p,
+}
+
+
 def spectral_sums(eigs: np.ndarray, power: np.ndarray | None, kappa, which: str) -> dict:
-    """Spectral sums at each kappa, chunked over kappa to bound memory.
+    """Spectral sums at each kappa, fused and chunked over kappa to stay in cache.
+
+    Every sum is sum_k w_k r_k or sum_k w_k r_k^2 with r_k = 1/(l_k + kappa):
+    one pass forms r for a cache-sized block of kappas, and all the requested
+    sums of that block are one matrix product with the stacked weights.
+    Complex kappa = a + ib is done in real arithmetic,
+    r = u - ib v with v = 1/|l + kappa|^2, u = (l + a) v, and
+    r^2 = (u^2 - b^2 v^2) - 2ib uv.  Repeated kappas are evaluated once.
 
     Parameters
     ----------
@@ -76,32 +101,112 @@ def spectral_sums(eigs: np.ndarray, power: np.ndarray | None, kappa, which: str)
     dict of str to numpy.ndarray, shape (B,)
     """
     kappa = np.asarray(kappa).ravel()
-    dtype = np.complex128 if np.iscomplexobj(kappa) else np.float64
+    cplx = np.iscomplexobj(kappa)
+    dtype = np.complex128 if cplx else np.float64
     kappa = kappa.astype(dtype)
-    out = {w: np.empty(kappa.size, dtype=dtype) for w in which}
-    step = max(1, CHUNK_ELEMENTS // eigs.size)
-    lam = eigs[None, :]
-    for start in range(0, kappa.size, step):
-        k = kappa[start : start + step, None]
-        r = 1.0 / (lam + k)
-        sl = slice(start, start + step)
-        if "R" in which:
-            out["R"][sl] = r.sum(axis=1)
-        if "1" in which or "d" in which or "2" in which:
-            q = lam * r
-            if "1" in which:
-                out["1"][sl] = q.sum(axis=1)
-            if "d" in which:
-                out["d"][sl] = -(q * r).sum(axis=1)
-            if "2" in which:
-                out["2"][sl] = (q * q).sum(axis=1)
-        if "T" in which or "S" in which:
-            pr = power[None, :] * r
-            if "T" in which:
-                out["T"][sl] = pr.sum(axis=1)
-            if "S" in which:
-                out["S"][sl] = (pr * r).sum(axis=1)
+    first = [w for w in _FIRST if w in which]
+    second = [w for w in _SECOND if w in which]
+    uniq, back = kappa, None
+    if kappa.size > 1:
+        u, b = np.unique(kappa, return_inverse=True)
+        if u.size < 0.9 * kappa.size:  # grid axes that do not change kappa
+            uniq, back = u, b.ravel()
+    n = uniq.size
+    res1 = np.empty((n, len(first)), dtype)
+    res2 = np.empty((n, len(second)), dtype)
+    if n:
+        _fused_sums(eigs, power, uniq, first, second, res1, res2)
+    out = {}
+    for w in which:
+        col = res1[:, first.index(w)] if w in _FIRST else res2[:, second.index(w)]
+        out[w] = col[back] if back is not None else col.copy()
     return out
+
+
+def _fused_sums(eigs, power, kappa, first, second, res1, res2) -> None:
+    """Fill res1 (n, len(first)) and res2 (n, len(second)) for kappa (n,), in place."""
+    W1 = np.stack([_FIRST[w](eigs, power) for w in first], axis=1) if first else None
+    W2 = np.stack([_SECOND[w](eigs, power) for w in second], axis=1) if second else None
+    n, D = kappa.size, eigs.size
+    cplx = np.iscomplexobj(kappa)
+    step = max(1, (CHUNK_ELEMENTS // 2 if cplx else CHUNK_ELEMENTS) // D)
+    m0 = min(step, n)
+    if not cplx:
+        r = np.empty((m0, D))
+        for s in range(0, n, step):
+            m = min(step, n - s)
+            rb = r[:m]
+            np.add(eigs, kappa[s : s + m, None], out=rb)
+            np.reciprocal(rb, out=rb)
+            if first:
+                np.matmul(rb, W1, out=res1[s : s + m])
+            if second:
+                np.multiply(rb, rb, out=rb)
+                np.matmul(rb, W2, out=res2[s : s + m])
+        return
+    # Re kappa >= 0: every l + a > 0, and the sums of w (l + a)^j v^i split into sums
+    # of w l^j v^i without cancellation (one pass fewer per power); Re kappa < 0
+    # (left of the spectrum) forms Re r = (l + a) v elementwise instead
+    pos = np.flatnonzero(kappa.real >= 0)
+    neg = np.flatnonzero(kappa.real < 0)
+    if pos.size:
+        _complex_sums_split(eigs, W1, W2, kappa[pos], step, res1, res2, pos)
+    if neg.size:
+        _complex_sums_direct(eigs, W1, W2, kappa[neg], step, res1, res2, neg)
+
+
+def _complex_sums_split(eigs, W1, W2, kappa, step, res1, res2, rows) -> None:
+    """Complex sums for Re kappa >= 0: v = 1/|l + kappa|^2, r = (l + a - ib) v."""
+    n, D = kappa.size, eigs.size
+    V1 = None if W1 is None else np.concatenate([W1 * eigs[:, None], W1], axis=1)
+    V2 = None
+    if W2 is not None:
+        V2 = np.concatenate([W2 * (eigs**2)[:, None], W2 * eigs[:, None], W2], axis=1)
+    buf = np.empty((2, min(step, n), D))
+    for s in range(0, n, step):
+        m = min(step, n - s)
+        a, b = kappa.real[s : s + m, None], kappa.imag[s : s + m, None]
+        c, v = buf[0, :m], buf[1, :m]
+        np.add(eigs, a, out=c)
+        np.multiply(c, c, out=v)
+        v += b * b
+        np.reciprocal(v, out=v)  # v = 1/|l + kappa|^2
+        sl = rows[s : s + m]
+        if W1 is not None:
+            k1 = W1.shape[1]
+            o = v @ V1  # sum w l v, sum w v
+            res1[sl] = (o[:, :k1] + a * o[:, k1:]) - 1j * (b * o[:, k1:])
+        if W2 is not None:
+            k2 = W2.shape[1]
+            np.multiply(v, v, out=c)  # v^2; r^2 = ((l + a)^2 - b^2 - 2ib (l + a)) v^2
+            o = c @ V2  # sum w l^2 v^2, sum w l v^2, sum w v^2
+            s2, s1, s0 = o[:, :k2], o[:, k2 : 2 * k2], o[:, 2 * k2 :]
+            re = s2 + 2.0 * a * s1 + (a * a - b * b) * s0
+            res2[sl] = re - 2j * (b * (s1 + a * s0))
+
+
+def _complex_sums_direct(eigs, W1, W2, kappa, step, res1, res2, rows) -> None:
+    """Complex sums for any kappa: r = u - ib v with u = (l + a) v formed elementwise."""
+    n, D = kappa.size, eigs.size
+    buf = np.empty((5, min(step, n), D))
+    for s in range(0, n, step):
+        m = min(step, n - s)
+        a, b = kappa.real[s : s + m, None], kappa.imag[s : s + m, None]
+        u, v = buf[0, :m], buf[1, :m]
+        np.add(eigs, a, out=u)
+        np.multiply(u, u, out=v)
+        v += b * b
+        np.reciprocal(v, out=v)  # v = 1/|l + kappa|^2
+        u *= v  # u = (l + a) v = Re r
+        sl = rows[s : s + m]
+        if W1 is not None:
+            res1[sl] = u @ W1 - 1j * (b * (v @ W1))
+        if W2 is not None:
+            u2, uv, v2 = buf[2, :m], buf[3, :m], buf[4, :m]
+            np.multiply(u, u, out=u2)
+            np.multiply(u, v, out=uv)
+            np.multiply(v, v, out=v2)
+            res2[sl] = (u2 @ W2 - (b * b) * (v2 @ W2)) - 2j * (b * (uv @ W2))
 
 
 def ridgeless_kappa(eigs, n) -> np.ndarray:
@@ -173,6 +278,12 @@ def renormalized_ridge(eigs, ridge, n1, n2=np.inf) -> np.ndarray:
     n1, n2, ridge = np.broadcast_arrays(n1, n2, ridge)
     shape = n1.shape
     n1, n2, ridge = n1.ravel(), n2.ravel(), ridge.ravel()
+    if n1.size > 1:  # one solve per distinct (ridge, n1, n2): axes that do not change kappa
+        rows, back = np.unique(np.stack([ridge, n1, n2], axis=1), axis=0, return_inverse=True)
+        if len(rows) < 0.9 * n1.size:
+            return renormalized_ridge(eigs, rows[:, 0], rows[:, 1], rows[:, 2])[
+                back.ravel()
+            ].reshape(shape)
     kappa0 = ridgeless_kappa(eigs, np.minimum(n1, n2))
     kappa = kappa0.copy()
     i1, i2 = inv(n1), inv(n2)
@@ -185,18 +296,23 @@ def renormalized_ridge(eigs, ridge, n1, n2=np.inf) -> np.ndarray:
 
 
 def _solve_kappa(eigs, ridge, iP, iN, kappa0):
-    """Root of g(k) = k (1 - df1/P)(1 - df1/N) - ridge on [max(kappa0, ridge), hi] (flat arrays)."""
+    """Root of g(k) = k (1 - df1/P)(1 - df1/N) - ridge on [max(kappa0, ridge), hi] (flat arrays).
 
-    def g(k, sub=slice(None), slope=False):
-        f = spectral_sums(eigs, None, k, "1d" if slope else "1")
-        a, ip, in_ = f["1"], iP[sub], iN[sub]
-        val = k * (1 - a * ip) * (1 - a * in_) - ridge[sub]
-        if not slope:
-            return val
-        da = f["d"]
-        return val, (1 - a * ip) * (1 - a * in_) - k * da * (
-            ip * (1 - a * in_) + in_ * (1 - a * ip)
-        )
+    Each iteration of the root finder evaluates the spectral sums on the
+    unconverged points only (``find_root(indexed=True)``); g at the lower
+    bracket end and the slope at kappa0 (few distinct values) are reused.
+    """
+
+    def g_of(k, a, ip, in_, r):
+        return k * (1 - a * ip) * (1 - a * in_) - r
+
+    def slope(k, a, da, ip, in_):
+        return (1 - a * ip) * (1 - a * in_) - k * da * (ip * (1 - a * in_) + in_ * (1 - a * ip))
+
+    def g(k, idx):
+        f = spectral_sums(eigs, None, k, "1d")
+        a, ip, in_ = f["1"], iP[idx], iN[idx]
+        return g_of(k, a, ip, in_, ridge[idx]), slope(k, a, f["d"], ip, in_)
 
     # g increases on [kappa0, inf); g(max(kappa0, ridge)) <= 0 because both factors
     # lie in [0, 1] there, and g(hi) >= 0 because df1(k) <= sum(eigs)/k (see docs).
@@ -204,19 +320,28 @@ def _solve_kappa(eigs, ridge, iP, iN, kappa0):
     hi = ridge + eigs.sum() * (iP + iN) + kappa0
     sol = lo.copy()
     # rounding can make g(lo) >= 0 for a tiny ridge: the root is then lo itself
-    sub = g(lo) < 0
-    if sub.any():
+    g_lo = g_of(lo, spectral_sums(eigs, None, lo, "1")["1"], iP, iN, ridge)
+    sub = np.flatnonzero(g_lo < 0)
+    if sub.size:
         # linearised guess kappa_0 + ridge / g'(kappa_0) starts Newton next to the root
+        k0 = kappa0[sub]
+        f0 = spectral_sums(eigs, None, k0, "1d")  # few distinct kappa0: evaluated once each
         with np.errstate(divide="ignore"):
-            guess = kappa0[sub] + ridge[sub] / g(kappa0[sub], sub, slope=True)[1]
+            guess = k0 + ridge[sub] / slope(k0, f0["1"], f0["d"], iP[sub], iN[sub])
+        g_hi = g_of(
+            hi[sub], spectral_sums(eigs, None, hi[sub], "1")["1"], iP[sub], iN[sub], ridge[sub]
+        )
         sol[sub] = find_root(
-            lambda k: g(k, sub, slope=True),
+            lambda k, idx: g(k, sub[idx]),
             lo[sub],
             hi[sub],
             fprime=True,
             x0=guess,
             log=True,
             what="renormalised ridge kappa",
+            indexed=True,
+            f_lo=g_lo[sub],
+            f_hi=g_hi,
         ).x
     return sol
 
@@ -296,8 +421,55 @@ def kappa_on_path(
         branch (Im kappa must have the sign of Im lambda).
     """
     eigs, _ = check_spectrum(eigs)
+    return _path(eigs, lam, n, tol, max_halvings, stride, None, "")[0]
+
+
+def kappa_and_sums_on_path(
+    eigs,
+    power,
+    lam,
+    n: float,
+    which: str,
+    *,
+    tol: float = 1e-12,
+    max_halvings: int = 30,
+    stride: int = 8,
+) -> tuple[np.ndarray, dict]:
+    """:func:`kappa_on_path` and the spectral sums ``which`` at the kappas found.
+
+    The sums come from the solver's own last evaluation at each point (the
+    residual check), so they cost almost nothing extra; they equal
+    ``spectral_sums(eigs, power, kappa, which)`` (docs/sgd_linear.md, section
+    "(B) Online random features: generating function").
+
+    Parameters
+    ----------
+    eigs, power : array_like, shape (D,)
+        Eigenvalues and target powers (``power`` may be None without T, S).
+    lam : array_like of complex, shape (m,)
+        The path (as for :func:`kappa_on_path`).
+    n : float
+        Samples of the sample covariance.
+    which : str
+        Letters of :func:`spectral_sums`.
+    tol, max_halvings, stride
+        As for :func:`kappa_on_path`.
+
+    Returns
+    -------
+    kappa : numpy.ndarray of complex, shape (m,)
+    sums : dict of str to numpy.ndarray of complex, shape (m,)
+    """
+    eigs, power = check_spectrum(eigs, power)
+    return _path(eigs, lam, n, tol, max_halvings, stride, power, which)
+
+
+def _path(eigs, lam, n, tol, max_halvings, stride, power, which):
+    """kappa_on_path on validated eigs, with the sums ``which`` at the solutions."""
     lam = np.asarray(lam, dtype=np.complex128).ravel()
     out = np.empty_like(lam)
+
+    slope = [None]  # g'(kappa) at the last point Newton converged to (a tangent predictor)
 
     def newton(target: complex, guess: complex) -> tuple[complex, bool]:
         k = guess
@@ -307,6 +479,7 @@ def kappa_on_path(
             q = eigs * r
             g = k * (1.0 - q.sum() / n) - target
             if abs(g) <= tol * scale:
+                slope[0] = 1.0 - (q * q).sum() / n
                 return k, True
             dg = 1.0 - (q * q).sum() / n
             if dg == 0:
@@ -317,6 +490,13 @@ def kappa_on_path(
         return k, False
 
     def walk(prev_lam: complex, k: complex, target: complex) -> complex:
+        dg = slope[0]
+        if dg is not None and dg != 0:
+            # Euler predictor dkappa = dlambda / g'(kappa), then Newton
+            k_new, ok = newton(target, k + (target - prev_lam) / dg)
+            if ok and abs(k_new - k) <= 4.0 * abs((target - prev_lam) / dg) + tol * abs(k):
+                return k_new
+        slope[0] = None
         k_new, ok = newton(target, k)
         if ok:
             return k_new
@@ -344,27 +524,78 @@ def kappa_on_path(
     # sequential continuation through every stride-th point (and the last)
     coarse = np.unique(np.concatenate([np.arange(0, lam.size, max(1, stride)), [lam.size - 1]]))
     out[0] = k
-    for a, b in itertools.pairwise(coarse):
+    slopes = np.full(coarse.size, np.nan + 0j)  # g'(kappa) at the continuation points
+    for j, (a, b) in enumerate(itertools.pairwise(coarse), start=1):
         out[b] = walk(lam[a], out[a], lam[b])
-    # the points in between: vectorised Newton from interpolated guesses
+        if slope[0] is not None:
+            slopes[j] = slope[0]
+    # the points in between: vectorised Newton from interpolated guesses; the sums
+    # `which` are kept from each point's last evaluation (its residual check)
     fine = np.setdiff1d(np.arange(lam.size), coarse)
+    sums = {w: np.empty(lam.size, dtype=np.complex128) for w in which}
+    need = np.ones(lam.size, dtype=bool)  # points whose sums are still to be computed
+    first = "".join(w for w in which if w != "1")
     if fine.size:
+        miss = ~np.isfinite(slopes) | (slopes == 0)
+        if miss.any():
+            slopes[miss] = 1.0 - spectral_sums(eigs, None, out[coarse[miss]], "2")["2"] / n
         pos = np.searchsorted(coarse, fine)
         left, right = coarse[pos - 1], coarse[pos]
-        w = (fine - left) / (right - left)
-        k = (1 - w) * out[left] + w * out[right]
+        # cubic Hermite interpolation in lambda of the analytic kappa(lambda), with
+        # dkappa/dlambda = 1/g'(kappa) at the continuation points; its derivative gives
+        # the first Newton step's slope (a chord step: no df2 needed there)
+        h = lam[right] - lam[left]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = (lam[fine] - lam[left]) / h
+            ka, kb = out[left], out[right]
+            da, db = h / slopes[pos - 1], h / slopes[pos]
+            t2, t3 = t * t, t * t * t
+            k = (
+                (2 * t3 - 3 * t2 + 1) * ka
+                + (t3 - 2 * t2 + t) * da
+                + (3 * t2 - 2 * t3) * kb
+                + (t3 - t2) * db
+            )
+            dk = (
+                (6 * t2 - 6 * t) * (ka - kb) + (3 * t2 - 4 * t + 1) * da + (3 * t2 - 2 * t) * db
+            ) / h
+            chord = 1.0 / dk
+        linear = (1 - t) * ka + t * kb
+        bad_guess = ~np.isfinite(k) | ~np.isfinite(chord) | (h == 0)
+        k = np.where(bad_guess, linear, k)
+        chord = np.where(bad_guess, np.nan, chord)
         target = lam[fine]
         done = np.zeros(fine.size, dtype=bool)
-        for _ in range(12):
+        for it in range(12):
             act = np.flatnonzero(~done)
             if act.size == 0:
                 break
-            f = spectral_sums(eigs, None, k[act], "12")
+            # first pass: every point takes a chord step from its interpolated guess
+            # (so that it lands far inside the tolerance, as a Newton step would);
+            # later passes mostly confirm convergence (df2 only where another step is
+            # needed) and keep the sums `which` of the points they accept
+            f = spectral_sums(eigs, power, k[act], "1" if it == 0 else "1" + first)
             g = k[act] * (1.0 - f["1"] / n) - target[act]
             ok = np.abs(g) <= tol * np.maximum(np.abs(target[act]), 1e-300)
+            if it == 0:
+                ok[:] = False
             done[act[ok]] = True
-            step = g / (1.0 - f["2"] / n)
-            k[act[~ok]] -= step[~ok]
+            if it > 0:
+                for key in which:
+                    sums[key][fine[act[ok]]] = f[key][ok]
+                need[fine[act[ok]]] = False
+            bad = ~ok
+            if not bad.any():
+                continue
+            idx = act[bad]
+            if it == 0:
+                dg = chord[idx]
+                exact = ~np.isfinite(dg)
+                if exact.any():
+                    dg[exact] = 1.0 - spectral_sums(eigs, None, k[idx[exact]], "2")["2"] / n
+            else:
+                dg = 1.0 - spectral_sums(eigs, None, k[idx], "2")["2"] / n
+            k[idx] -= g[bad] / dg
             k[~np.isfinite(k)] = 0.0
         out[fine] = k
         for i in fine[~done]:  # rare: continue from the previous point
@@ -376,7 +607,25 @@ def kappa_on_path(
             f"kappa left the physical branch at lambda={lam[i]:.4g} (kappa={out[i]:.4g})",
             residual=float(abs(out[i].imag)),
         )
-    return out
+    if which and need.any():  # the continuation points (every stride-th) and any walked
+        rest = np.flatnonzero(need)
+        f = spectral_sums(eigs, power, out[rest], which)
+        for key in which:
+            sums[key][rest] = f[key]
+    return out, sums
+
+
+_ROUNDING = 1e-13  # relative rounding error of the spectral sums (D up to ~1e6)
+
+
+def _denominator(den: np.ndarray) -> np.ndarray:
+    """A denominator 1 - x, set to 0 (divergence) where it is below the sums' rounding error.
+
+    At the interpolation threshold (ridgeless, N = P) 1 - gamma1 vanishes
+    analytically; computed, it is 0 or a few ulps depending on the order of
+    summation, and the error must come out ``inf`` either way.
+    """
+    return np.where(den <= _ROUNDING, 0.0, den)
 
 
 def rf_errors_at_kappa(eigs, power, kappa, P, N, K, noise):
@@ -407,11 +656,11 @@ def rf_errors_at_kappa(eigs, power, kappa, P, N, K, noise):
     df1, df2, T1, T2 = f["1"], f["2"], f["T"], f["S"]
     iP, iN = inv(P), inv(N)
     with np.errstate(divide="ignore", invalid="ignore"):
-        e_inf = (kappa**2 * T2 + noise) / (1.0 - df2 * iP)
+        e_inf = (kappa**2 * T2 + noise) / _denominator(1.0 - df2 * iP)
         rho = (1.0 - df1 * iN) / (1.0 - df2 * iN)  # (N - df1)/(N - df2)
         rho = np.where(iN == 0, 1.0, rho)
         gamma1 = (df1 - rho * (df1 - df2)) * iP
-        e1 = (rho * kappa**2 * T2 + (1.0 - rho) * kappa * T1 + noise) / (1.0 - gamma1)
+        e1 = (rho * kappa**2 * T2 + (1.0 - rho) * kappa * T1 + noise) / _denominator(1.0 - gamma1)
     e1 = np.where(np.isfinite(e1) & (e1 >= 0), e1, np.inf)
     e_inf = np.where(np.isfinite(e_inf) & (e_inf >= 0), e_inf, np.inf)
     with np.errstate(invalid="ignore"):

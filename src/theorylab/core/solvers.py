@@ -46,17 +46,20 @@ class RootResult:
 
 
 def find_root(
-    fun: Callable[[np.ndarray], np.ndarray],
+    fun: Callable[..., np.ndarray],
     lo,
     hi,
     *,
-    fprime: Callable[[np.ndarray], np.ndarray] | bool | None = None,
+    fprime: Callable[..., np.ndarray] | bool | None = None,
     x0=None,
     log: bool = False,
     xtol: float = 1e-13,
     maxiter: int = 200,
     what: str = "root",
     raise_on_failure: bool = True,
+    indexed: bool = False,
+    f_lo=None,
+    f_hi=None,
 ) -> RootResult:
     """Solve f(x) = 0 for a batch of bracketed scalar equations.
 
@@ -65,11 +68,16 @@ def find_root(
     strictly inside the current bracket; otherwise the bracket is bisected
     (geometrically when ``log=True``).  The bracket always shrinks, so the
     method cannot diverge; with a derivative it converges quadratically.
+    Every iteration works on the elements not yet converged only (the active
+    set); with ``indexed=True`` the functions are evaluated there only too.
 
     Parameters
     ----------
     fun : callable
-        ``fun(x)`` with x of shape (B,) returns f of shape (B,).
+        ``fun(x)`` with x of shape (B,) returns f of shape (B,).  With
+        ``indexed=True`` it is called as ``fun(x, idx)``: x of shape (m,) holds
+        the current points of the elements ``idx`` (int array, shape (m,),
+        positions in the batch), and it returns f at those elements, shape (m,).
     lo, hi : array_like, shape (B,) or scalar
         Bracket ends; f(lo) and f(hi) must have opposite signs (or be zero).
         With ``log=True`` both must be > 0.
@@ -89,10 +97,24 @@ def find_root(
         Description used in the error message.
     raise_on_failure : bool
         Raise :class:`SolverError` if any element fails to converge.
+    indexed : bool
+        Call ``fun`` (and ``fprime``) on the active elements only, as
+        ``fun(x, idx)``: the cost of an iteration then falls with the number
+        of elements still unconverged.
+    f_lo, f_hi : array_like, shape (B,), optional
+        f(lo), f(hi) when the caller already has them (each saves one
+        evaluation of ``fun``; the brackets are still checked with them).
 
     Returns
     -------
     RootResult
+
+    Raises
+    ------
+    SolverError
+        If a bracket has no sign change (with the smaller |f| at its ends as
+        the residual), or, with ``raise_on_failure``, if an element has not
+        converged after ``maxiter`` iterations (with the largest residual left).
     """
     lo = np.array(lo, dtype=np.float64, ndmin=1)
     hi = np.array(hi, dtype=np.float64, ndmin=1)
@@ -102,16 +124,32 @@ def find_root(
         raise ValueError("log=True needs a positive bracket")
     joint = fprime is True
 
-    def value(x):
-        return fun(x)[0] if joint else fun(x)
+    def raw(f, x, idx):
+        return f(x, idx) if indexed else f(x.reshape(shape))
 
-    def value_and_slope(x):
+    def value_and_slope(x, idx):
         if joint:
-            return fun(x)
-        return fun(x), (fprime(x) if fprime is not None else None)
+            fv, dv = raw(fun, x, idx)
+        else:
+            fv = raw(fun, x, idx)
+            dv = raw(fprime, x, idx) if fprime is not None else None
+        fv = np.asarray(fv, dtype=np.float64).ravel()
+        return fv, (None if dv is None else np.asarray(dv, dtype=np.float64).ravel())
 
-    f_lo = value(lo)
-    f_hi = value(hi)
+    def first(x):  # f at a bracket end, in f's own shape
+        out = raw(fun, x.ravel(), np.arange(x.size))
+        return np.asarray(out[0] if joint else out, dtype=np.float64)
+
+    # the batch's shape: the brackets', or f's for scalar brackets of a batch
+    shape = lo.shape
+    f_lo = first(lo) if f_lo is None else np.asarray(f_lo, dtype=np.float64)
+    f_hi = first(hi) if f_hi is None else np.asarray(f_hi, dtype=np.float64)
+    shape = np.broadcast_shapes(lo.shape, f_lo.shape, f_hi.shape)
+    if shape != lo.shape and indexed:
+        raise ValueError(f"indexed=True needs brackets of the batch's shape, got {lo.shape}")
+    lo, hi, f_lo, f_hi = (np.broadcast_to(v, shape).ravel() for v in (lo, hi, f_lo, f_hi))
+    lo, hi = lo.copy(), hi.copy()
+    full = np.arange(lo.size)
     # orientation: s * f is negative at lo and positive at hi
     s = np.where(f_hi >= f_lo, 1.0, -1.0)
     bad = (s * f_lo > 0) | (s * f_hi < 0) | ~np.isfinite(f_lo) | ~np.isfinite(f_hi)
@@ -126,53 +164,68 @@ def find_root(
     done = (f_lo == 0) | (f_hi == 0)
     start = _mid(lo, hi, log)
     if x0 is not None:
-        x0 = np.broadcast_to(np.asarray(x0, dtype=np.float64), lo.shape)
+        x0 = np.broadcast_to(np.asarray(x0, dtype=np.float64), shape).ravel()
         start = np.where(np.isfinite(x0) & (x0 > lo) & (x0 < hi), x0, start)
     x = np.where(f_lo == 0, lo, np.where(f_hi == 0, hi, start))
-    fx, dx = value_and_slope(x)
+    fx, dx = value_and_slope(x, full)
+    fx = fx.copy()
+    dx = None if dx is None else dx.copy()
     prev_step = np.full(x.shape, np.inf)  # last step in the working variable (log x if log)
     tiny_x = np.finfo(float).tiny
     it = 0
-    while it < maxiter:
-        active = ~done
-        if not active.any():
-            break
+    act = np.flatnonzero(~done)
+    while it < maxiter and act.size:
         it += 1
-        pos = s * fx > 0
-        hi = np.where(active & pos, x, hi)
-        lo = np.where(active & ~pos, x, lo)
-        cand = _mid(lo, hi, log)
+        # the active elements' state (copies: the full arrays are written back below)
+        xa, fa, la, ha = x[act], fx[act], lo[act], hi[act]
+        pos = s[act] * fa > 0
+        ha = np.where(pos, xa, ha)
+        la = np.where(pos, la, xa)
+        lo[act], hi[act] = la, ha
+        cand = _mid(la, ha, log)
         if dx is not None:
+            da = dx[act]
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 if log:
-                    newton = x * np.exp(np.clip(-fx / (x * dx), -50.0, 50.0))
+                    newton = xa * np.exp(np.clip(-fa / (xa * da), -50.0, 50.0))
                 else:
-                    newton = x - fx / dx
-                nstep = np.abs(np.log(newton / x)) if log else np.abs(newton - x)
+                    newton = xa - fa / da
+                nstep = np.abs(np.log(newton / xa)) if log else np.abs(newton - xa)
             # Newton is taken inside the (closed) bracket when it at least halves the
             # previous step (the rtsafe safeguard); a negligible step means convergence
-            tiny = np.abs(newton - x) <= xtol * np.maximum(np.abs(x), tiny_x)
-            ok = np.isfinite(newton) & (newton >= lo) & (newton <= hi)
-            ok &= (nstep <= 0.5 * prev_step) | tiny
+            tiny = np.abs(newton - xa) <= xtol * np.maximum(np.abs(xa), tiny_x)
+            ok = np.isfinite(newton) & (newton >= la) & (newton <= ha)
+            ok &= (nstep <= 0.5 * prev_step[act]) | tiny
             cand = np.where(ok, newton, cand)
         with np.errstate(divide="ignore", invalid="ignore"):
-            wstep = np.abs(np.log(cand / x)) if log else np.abs(cand - x)
-        prev_step = np.where(active, wstep, prev_step)
-        step = np.abs(cand - x)
-        width = hi - lo
-        scale = np.maximum(np.abs(x), tiny_x)
-        x_new = np.where(active, cand, x)
-        f_new, d_new = value_and_slope(x_new)
-        fx = np.where(active, f_new, fx)
+            prev_step[act] = np.abs(np.log(cand / xa)) if log else np.abs(cand - xa)
+        step = np.abs(cand - xa)
+        width = ha - la
+        scale = np.maximum(np.abs(xa), tiny_x)
+        if indexed:
+            f_new, d_new = value_and_slope(cand, act)
+        else:
+            x_try = x.copy()
+            x_try[act] = cand
+            f_new, d_new = value_and_slope(x_try, full)
+            f_new = f_new[act]
+            d_new = None if d_new is None else d_new[act]
+        x[act] = cand
+        fx[act] = f_new
         if dx is not None:
-            dx = np.where(active, d_new, dx)
-        converged = (step <= xtol * scale) | (width <= xtol * scale) | (fx == 0)
-        done = done | (active & converged)
-        x = x_new
+            dx[act] = d_new
+        converged = (step <= xtol * scale) | (width <= xtol * scale) | (fx[act] == 0)
+        done[act[converged]] = True
+        act = act[~converged]
     residual = np.abs(fx)
     if raise_on_failure and not done.all():
         raise SolverError(what, residual=float(np.max(residual[~done])), iterations=it)
-    return RootResult(x=x, residual=residual, iterations=it, converged=done)
+    return RootResult(
+        x=x.reshape(shape),
+        residual=residual.reshape(shape),
+        iterations=it,
+        converged=done.reshape(shape),
+    )
 
 
 def _mid(lo: np.ndarray, hi: np.ndarray, log: bool) -> np.ndarray:

@@ -34,6 +34,7 @@ import numpy as np
 from theorylab.core.deteq import (
     check_count,
     check_spectrum,
+    kappa_and_sums_on_path,
     kappa_on_path,
     renormalized_ridge,
     spectral_sums,
@@ -350,8 +351,7 @@ def online_rf_curve(
 
     def resolvents(x):
         # x: path of spectral points; lambda = -x starts real (x<0 small or x>edge)
-        kap = kappa_on_path(eigs, -x, float(N))
-        f = spectral_sums(eigs, power, kap, "1T")
+        kap, f = kappa_and_sums_on_path(eigs, power, -x, float(N), "1T")
         e = (kap / x) * f["T"]
         k = -x * f["1"] - eigs.sum()
         return e, k
