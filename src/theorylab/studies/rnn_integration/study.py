@@ -30,7 +30,8 @@ from theorylab.core.study import Paper, Study
 from .common import Shared
 from .experiments import bessel, bptt, bulk, gradients, lazy, oscillator, rich
 
-# the spec's figure scale (R1, R3-R6; R2's clouds at N = 200, not 400) on 2 CPU cores
+# the paper's figure scale (docs/rnn_integration.md: R1, R3-R6; R2's clouds at N = 200,
+# not 400) on 2 CPU cores
 # (docs: measured cost)
 FULL = {
     "rich.N": 100,

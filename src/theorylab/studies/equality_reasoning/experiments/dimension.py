@@ -170,7 +170,8 @@ CHECKS = (
         "lazy unseen accuracy falls by >= 0.1 from the smallest to the largest d",
     ),
     # the acceptance; dropping the sqrt(d) from gamma (scaling="plain") makes the
-    # rich d = 64 network lazier: 0.79 (spec), and rich_large_d fails (tests)
+    # rich d = 64 network lazier: 0.79 (docs/equality_reasoning.md, "Departures"), and
+    # rich_large_d fails (tests)
     Claim(
         "lazy_large_d",
         _lazy_large_d,

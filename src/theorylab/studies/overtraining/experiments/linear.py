@@ -190,7 +190,8 @@ CHECKS = (
         "hinge GD reaches zero loss and stops: max(weight change over the window, final loss)",
         kind="agreement",
     ),
-    # spec calibration: 1 - cos fell to 0.36-0.5 of its step-1000 value by 1e5 (O(1/ln t))
+    # calibration (docs/overtraining.md): 1 - cos fell to 0.36-0.5 of its step-1000 value
+    # by 1e5 (O(1/ln t))
     Claim(
         "linear_direction_converges",
         _direction,
