@@ -92,6 +92,30 @@ def test_online_theory_matches_simulation_at_random_points():
         assert np.all(agreement_ratio(L[ts], m, se, 3, 0.01) <= 1), (alpha, r, B, lr, s2)
 
 
+def test_online_sgd_float32_and_seed_batches_at_random_points():
+    """The float32 simulation of the quick preset, seeds batched in one call: each seed's
+    curves equal a call with its key alone (to float32 rounding), and the float32 mean
+    over seeds agrees with the exact recursion (alpha, r, B, lr drawn; 3 SE + 1 %)."""
+    import jax
+
+    rng = np.random.default_rng(19)
+    alpha, r = rng.uniform(1.2, 2.0), rng.uniform(0.3, 1.2)
+    B = int(rng.choice([2, 8]))
+    sp = power_law_spectrum(100, alpha, r)
+    lr = rng.uniform(0.3, 0.7) * th.online_stability_edge(sp.eigs, B)
+    keys = jax.numpy.stack([key_for(s, 78) for s in range(4)])
+    both = sim.online_sgd(keys, sp.eigs, sp.weights, 0.05, lr, B, 300, 100, dtype="float32")
+    assert both.dtype == np.float64 and both.shape == (4, 100, 301)
+    np.testing.assert_allclose(both[..., 0], sp.target_power.sum() + 0.05, rtol=1e-6)  # w = 0
+    one = sim.online_sgd(keys[2], sp.eigs, sp.weights, 0.05, lr, B, 300, 100, dtype="float32")
+    np.testing.assert_allclose(one, both[2], rtol=1e-4)
+    c = both.reshape(400, 301)
+    L = th.online_sgd_curve(sp.eigs, sp.target_power, lr, B, 300, 0.05)
+    ts = [1, 3, 10, 30, 100, 300]
+    m, se = c.mean(0)[ts], c.std(0, ddof=1)[ts] / np.sqrt(400)
+    assert np.all(agreement_ratio(L[ts], m, se, 3, 0.01) <= 1), (alpha, r, B, lr)
+
+
 # --------------------------------------------------------------------------
 # (B) online random features
 

@@ -2,9 +2,11 @@
 
 Simulations (``jax.vmap`` over independent runs, ``lax.scan`` over steps):
 
-* :func:`online_sgd` -- fresh Gaussian batches every step (model M1); also
-  used for kernel regression with empirical eigenfeatures (M4,
-  :func:`online_sgd_indices`).
+* :func:`online_sgd` -- fresh Gaussian batches every step (model M1), the
+  batch gradient drawn from its exact law given w (D + 2B normals per step),
+  optionally in float32, many seeds' keys in one compiled call; kernel
+  regression with empirical eigenfeatures (M4) is :func:`online_sgd_indices`
+  (also many keys in one call).
 * :func:`online_rf` -- N linear random features with a fixed projection F
   (M2).  (phi(x), y) is drawn from its exact joint Gaussian law (phi = F x /
   sqrt(N) has covariance F Sigma F^T / N and covariance F Sigma w* / sqrt(N)
@@ -19,7 +21,8 @@ Exact recursions *given the realised* F or data (NumPy): :func:`online_rf_exact`
 :func:`multipass_exact`.
 
 Every test loss is exact given the weights: (w - w*)^T Sigma (w - w*) + sigma^2.
-The jitted kernels run in float64 through :func:`theorylab.core.train.x64`,
+The jitted kernels run through :func:`theorylab.core.train.x64` (float64
+inputs; ``online_sgd(..., dtype="float32")`` computes in float32 inside),
 which also raises :class:`~theorylab.core.errors.DivergenceError` at the first
 step where a loss is not finite.
 """
@@ -53,35 +56,79 @@ __all__ = [
 # online SGD on linear regression (M1)
 
 
+def _batch_gradient(key, v, noise_sd, batch: int):
+    """sum_b z_b rho_b in law, for z_b ~ N(0, I_n) iid and rho_b = z_b . v - noise_sd xi_b.
+
+    ``v`` has shape (runs, n).  Splitting z_b into its component g_b = z_b . v/|v|
+    and the orthogonal rest, sum_b z_b rho_b = v/|v| sum_b g_b rho_b + P sum_b zeta_b rho_b
+    with P = I - v v^T/|v|^2, and given rho the last sum is sqrt(sum_b rho_b^2) P zeta
+    for one standard normal zeta: n + 2B normals per run instead of B (n + 1)
+    (docs/sgd_linear.md, "Simulations").  Returns shape (runs, n).
+    """
+    kg, kn, kz = jax.random.split(key, 3)
+    runs, n = v.shape
+    norm = jnp.sqrt(jnp.sum(v * v, axis=-1, keepdims=True))
+    vhat = v / jnp.where(norm > 0, norm, 1.0)
+    g = jax.random.normal(kg, (runs, batch), dtype=v.dtype)
+    rho = norm * g - noise_sd * jax.random.normal(kn, (runs, batch), dtype=v.dtype)
+    zeta = jax.random.normal(kz, (runs, n), dtype=v.dtype)
+    zeta = zeta - vhat * jnp.sum(vhat * zeta, axis=-1, keepdims=True)
+    along = jnp.sum(g * rho, axis=-1, keepdims=True)
+    return vhat * along + jnp.sqrt(jnp.sum(rho * rho, axis=-1, keepdims=True)) * zeta
+
+
+def _keys(keys):
+    """(keys with a leading axis, whether a single key was given)."""
+    single = jnp.ndim(keys) == 0
+    return (keys[None] if single else keys), single
+
+
+def _out(out, single):
+    """float64 NumPy arrays, the leading seed axis dropped for a single key."""
+
+    def one(c):
+        c = np.asarray(c, dtype=np.float64)
+        return c[0] if single else c
+
+    return tuple(one(c) for c in out) if isinstance(out, tuple) else one(out)
+
+
 @x64(check="online SGD")
-@partial(jax.jit, static_argnames=("batch", "steps", "runs"))
-def _online_sgd(key, eigs, weights, noise, lr, *, batch, steps, runs):
-    D = eigs.shape[0]
-    sq = jnp.sqrt(eigs)
+@partial(jax.jit, static_argnames=("batch", "steps", "runs", "dtype"))
+def _online_sgd(keys, eigs, weights, noise, lr, *, batch, steps, runs, dtype):
+    eigs, weights, noise, lr = (jnp.asarray(a, dtype) for a in (eigs, weights, noise, lr))
+    sq, sd = jnp.sqrt(eigs), jnp.sqrt(noise)
 
     def loss(w):
         return jnp.sum(eigs * (w - weights) ** 2, axis=-1) + noise
 
     def step(w, k):
-        kx, ke = jax.random.split(k)
-        x = jax.random.normal(kx, (runs, batch, D), dtype=eigs.dtype) * sq
-        y = x @ weights + jnp.sqrt(noise) * jax.random.normal(ke, (runs, batch), dtype=eigs.dtype)
-        r = jnp.einsum("rbd,rd->rb", x, w) - y
-        w = w - (lr / batch) * jnp.einsum("rbd,rb->rd", x, r)
+        # x_b = sqrt(eigs) z_b: the batch gradient sum_b x_b (x_b . (w - w*) - noise_b)
+        w = w - (lr / batch) * sq * _batch_gradient(k, sq * (w - weights), sd, batch)
         return w, loss(w)
 
-    w0 = jnp.zeros((runs, D), dtype=eigs.dtype)
-    _, losses = jax.lax.scan(step, w0, jax.random.split(key, steps))
-    return jnp.concatenate([loss(w0)[None, :], losses], axis=0).T  # (runs, steps+1)
+    def one(key):
+        w0 = jnp.zeros((runs, eigs.shape[0]), dtype=dtype)
+        _, losses = jax.lax.scan(step, w0, jax.random.split(key, steps))
+        return jnp.concatenate([loss(w0)[None, :], losses], axis=0).T  # (runs, steps+1)
+
+    return jax.vmap(one)(keys)
 
 
-def online_sgd(key, eigs, weights, noise, lr, batch, steps, runs) -> np.ndarray:
+def online_sgd(keys, eigs, weights, noise, lr, batch, steps, runs, dtype="float64") -> np.ndarray:
     """Test-loss curves of online SGD on Gaussian linear regression.
+
+    Each step draws a fresh batch x_b ~ N(0, diag(eigs)), y_b = x_b . w* +
+    noise and takes w <- w - (lr/B) sum_b x_b (x_b . w - y_b).  The batch
+    gradient is drawn from its exact law given w (:func:`_batch_gradient`:
+    D + 2B normals per step and run instead of B (D + 1)), so the curves have
+    the law of SGD on sampled data.
 
     Parameters
     ----------
-    key : jax.Array
-        PRNG key (the inputs and label noises of every step).
+    keys : jax.Array, shape () or (n,)
+        PRNG key, or one key per seed (all seeds in one compiled call; seed i
+        gets the same numbers as a call with ``keys[i]`` alone).
     eigs, weights : array_like, shape (D,)
         Covariance eigenvalues and target weights w*.
     noise : float
@@ -90,10 +137,12 @@ def online_sgd(key, eigs, weights, noise, lr, batch, steps, runs) -> np.ndarray:
         Learning rate.
     batch, steps, runs : int
         Batch size, SGD steps and independent runs.
+    dtype : {"float64", "float32"}
+        Arithmetic of the simulation (the losses are returned in float64).
 
     Returns
     -------
-    numpy.ndarray, shape (runs, steps + 1)
+    numpy.ndarray, shape (runs, steps + 1) or (n, runs, steps + 1)
         Test loss of every run at t = 0, ..., steps.
 
     Raises
@@ -101,14 +150,24 @@ def online_sgd(key, eigs, weights, noise, lr, batch, steps, runs) -> np.ndarray:
     DivergenceError
         With the first step at which a loss stopped being finite.
     """
-    return _online_sgd(
-        key, eigs, weights, float(noise), float(lr), batch=batch, steps=steps, runs=runs
+    keys, single = _keys(keys)
+    out = _online_sgd(
+        keys,
+        eigs,
+        weights,
+        float(noise),
+        float(lr),
+        batch=int(batch),
+        steps=int(steps),
+        runs=int(runs),
+        dtype=dtype,
     )
+    return _out(out, single)
 
 
 @x64(check="online kernel SGD")
 @partial(jax.jit, static_argnames=("batch", "steps", "runs"))
-def _online_sgd_indices(key, feats, labels, eigs, wbar, floor, lr, *, batch, steps, runs):
+def _online_sgd_indices(keys, feats, labels, eigs, wbar, floor, lr, *, batch, steps, runs):
     n, D = feats.shape
 
     def loss(w):
@@ -121,12 +180,15 @@ def _online_sgd_indices(key, feats, labels, eigs, wbar, floor, lr, *, batch, ste
         w = w - (lr / batch) * jnp.einsum("rbd,rb->rd", x, r)
         return w, loss(w)
 
-    w0 = jnp.zeros((runs, D), dtype=feats.dtype)
-    _, losses = jax.lax.scan(step, w0, jax.random.split(key, steps))
-    return jnp.concatenate([loss(w0)[None, :], losses], axis=0).T
+    def one(key):
+        w0 = jnp.zeros((runs, D), dtype=feats.dtype)
+        _, losses = jax.lax.scan(step, w0, jax.random.split(key, steps))
+        return jnp.concatenate([loss(w0)[None, :], losses], axis=0).T
+
+    return jax.vmap(one)(keys)
 
 
-def online_sgd_indices(key, feats, labels, eigs, wbar, floor, lr, batch, steps, runs):
+def online_sgd_indices(keys, feats, labels, eigs, wbar, floor, lr, batch, steps, runs):
     """Online SGD on a finite population (kernel regression with eigenfeatures, M4).
 
     Each step draws B points uniformly (with replacement) from the n rows of
@@ -135,8 +197,9 @@ def online_sgd_indices(key, feats, labels, eigs, wbar, floor, lr, batch, steps, 
 
     Parameters
     ----------
-    key : jax.Array
-        PRNG key (the sampled indices).
+    keys : jax.Array, shape () or (n_keys,)
+        PRNG key (the sampled indices), or one key per seed (all in one
+        compiled call).
     feats : array_like, shape (n, D)
         Feature vector of every point.
     labels : array_like, shape (n,)
@@ -152,7 +215,7 @@ def online_sgd_indices(key, feats, labels, eigs, wbar, floor, lr, batch, steps, 
 
     Returns
     -------
-    numpy.ndarray, shape (runs, steps + 1)
+    numpy.ndarray, shape (runs, steps + 1) or (n_keys, runs, steps + 1)
         Population loss of every run at t = 0, ..., steps.
 
     Raises
@@ -160,8 +223,9 @@ def online_sgd_indices(key, feats, labels, eigs, wbar, floor, lr, batch, steps, 
     DivergenceError
         With the first step at which a loss stopped being finite.
     """
-    return _online_sgd_indices(
-        key,
+    keys, single = _keys(keys)
+    out = _online_sgd_indices(
+        keys,
         np.asarray(feats, dtype=np.float64),
         np.asarray(labels, dtype=np.float64),
         eigs,
@@ -172,6 +236,7 @@ def online_sgd_indices(key, feats, labels, eigs, wbar, floor, lr, batch, steps, 
         steps=steps,
         runs=runs,
     )
+    return _out(out, single)
 
 
 # ----------------------------------------------------------------------------
