@@ -209,11 +209,15 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     fig, ax = figure(ncols=2, width=4.2)
     for k, (seed, d) in enumerate(c.groupby("seed")):
         col, late = f"C{k % 10}", d.step >= 1000  # where the 1/ln t expansion applies
-        ax[0].plot(d.step, d.w_norm, "o", ms=2.5, color=col, label=f"seed {seed}")
+        label = f"seed {seed}" if k < 4 else None  # a legend of 16 seeds squeezes the axes
+        ax[0].plot(d.step, d.w_norm, "o", ms=2.5, color=col, label=label)
         ax[0].plot(d.step[d.step >= 100], d.w_norm_theory[d.step >= 100], "-", color=col, lw=0.9)
         g = s.loc[seed].gamma_star
         ax[1].plot(d.step, g - d.gamma, "o", ms=2.5, color=col)
         ax[1].plot(d.step[late], g - d.gamma_theory[late], "-", color=col, lw=0.9)
+    n_seeds = c.seed.nunique()
+    if n_seeds > 4:
+        ax[0].plot([], [], "o", ms=2.5, color="0.6", label=f"+ {n_seeds - 4} more seeds")
     finish(
         ax[0],
         xlabel="GD step t",
