@@ -92,7 +92,8 @@ def test_internal_error_exits_3_with_a_saved_traceback(tmp_path, toy_registered,
     finally:
         toy_study.FAIL_N.clear()
     assert r.exit_code == 3
-    lines = r.output.strip().splitlines()
+    # one error line, after the progress lines of the work that ran ("[hh:mm:ss] toy: ...")
+    lines = [ln for ln in r.output.strip().splitlines() if not ln.startswith("[")]
     assert len(lines) == 1 and lines[0].startswith("internal error: ValueError: toy failure")
     saved = list((tmp_path / "cache" / "crashes").glob("theorylab-crash-*.txt"))
     assert len(saved) == 1 and str(saved[0]) in lines[0]

@@ -276,9 +276,8 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     return {
         "error_vs_ridge": caption(
             fig1,
-            "Test error against the ridge for each ensemble size K at fixed total "
-            "size M = KN: theory (lines) and simulated ensembles (markers, mean +- "
-            "SE over seeds).",
+            "Test error against the ridge for each ensemble size K at fixed M = KN: theory "
+            "(lines) and simulated ensembles (markers, mean +- SE over seeds).",
         ),
         "optimal_error_vs_K": caption(
             fig2,
