@@ -19,6 +19,7 @@ MIN_CHECKS = {
     "precision_scaling": (4, 3),
     "overtraining": (3, 4),
     "equality_reasoning": (4, 5),
+    "adaptive_kernels": (4, 3),
 }
 
 

@@ -115,3 +115,138 @@ def monte_carlo_kernel(
     F = rng.normal(scale=np.sqrt(weight_var), size=(n_features, X.shape[1]))
     g = acts[activation]
     return g(X @ F.T) @ g(Y @ F.T).T / n_features
+
+
+def _gram_angles(C):
+    """Standard deviations (n,) and clipped correlations (n, n) of a covariance matrix."""
+    C = check_array("C", C, ndim=2)
+    if C.shape[0] != C.shape[1]:
+        raise ConfigError("C", f"array of shape {C.shape}", "must be a square covariance matrix")
+    d = np.diag(C)
+    if (d < 0).any():
+        raise ConfigError("C", f"diagonal with min {d.min():.3g}", "variances must be >= 0")
+    s = np.sqrt(d)
+    denom = np.outer(s, s)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.where(denom > 0, C / np.where(denom > 0, denom, 1.0), 1.0)
+    return s, denom, np.clip(cos, -1.0, 1.0)
+
+
+def relu_gram_kernel(C) -> np.ndarray:
+    """E[relu(u) relu(v)] for (u, v) ~ N(0, C) restricted to each pair, closed form.
+
+    The arc-cosine kernel of degree 1 as a function of a covariance matrix:
+    sqrt(C_uu C_vv) (sin t + (pi - t) cos t) / (2 pi), cos t = C_uv / sqrt(C_uu C_vv).
+
+    Parameters
+    ----------
+    C : array_like, shape (n, n)
+        Covariance of the preactivations at n points.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n)
+    """
+    _, denom, cos = _gram_angles(C)
+    t = np.arccos(cos)
+    return denom * (np.sin(t) + (np.pi - t) * cos) / (2.0 * np.pi)
+
+
+def step_gram_kernel(C) -> np.ndarray:
+    """E[step(u) step(v)] = (pi - t) / (2 pi) for (u, v) ~ N(0, C), closed form.
+
+    The arc-cosine kernel of degree 0 (the ReLU derivative's kernel); a point
+    with zero variance has step = 0 (Heaviside at 0 taken as 0).
+
+    Parameters
+    ----------
+    C : array_like, shape (n, n)
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n)
+    """
+    s, _, cos = _gram_angles(C)
+    K = (np.pi - np.arccos(cos)) / (2.0 * np.pi)
+    alive = s > 0
+    return K * np.outer(alive, alive)
+
+
+def erf_gram_kernel(C) -> np.ndarray:
+    """E[erf(u) erf(v)] = (2/pi) arcsin(2 C_uv / sqrt((1 + 2 C_uu)(1 + 2 C_vv))), closed form.
+
+    Parameters
+    ----------
+    C : array_like, shape (n, n)
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n)
+    """
+    _gram_angles(C)
+    C = np.asarray(C, dtype=np.float64)
+    d = 1.0 + 2.0 * np.diag(C)
+    return (2.0 / np.pi) * np.arcsin(np.clip(2.0 * C / np.sqrt(np.outer(d, d)), -1.0, 1.0))
+
+
+def erf_derivative_gram_kernel(C) -> np.ndarray:
+    """E[erf'(u) erf'(v)] = (4/pi) / sqrt((1 + 2 C_uu)(1 + 2 C_vv) - 4 C_uv^2), closed form.
+
+    Parameters
+    ----------
+    C : array_like, shape (n, n)
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n)
+    """
+    _gram_angles(C)
+    C = np.asarray(C, dtype=np.float64)
+    d = 1.0 + 2.0 * np.diag(C)
+    return (4.0 / np.pi) / np.sqrt(np.outer(d, d) - 4.0 * C**2)
+
+
+def step_kernel(X, Y=None, weight_var: float = 1.0) -> np.ndarray:
+    """Arc-cosine kernel of degree 0: E_f[step(f.x) step(f.x')] = (pi - t) / (2 pi).
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+    Y : array_like, shape (m, d), optional
+    weight_var : float
+        Variance of each feature weight (does not change the kernel's value).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, m)
+    """
+    X, Y = _pair(X, Y)
+    nx = np.linalg.norm(X, axis=1)
+    ny = np.linalg.norm(Y, axis=1)
+    denom = np.outer(nx, ny)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.where(denom > 0, (X @ Y.T) / np.where(denom > 0, denom, 1.0), 1.0)
+    K = (np.pi - np.arccos(np.clip(cos, -1.0, 1.0))) / (2.0 * np.pi)
+    return K * (denom > 0)
+
+
+def relu_ntk(X, Y=None, weight_var: float = 1.0) -> np.ndarray:
+    """NTK of a two-layer ReLU network without bias, readout variance 1.
+
+    K(x, x') = k1(x, x') + weight_var (x . x') k0(x, x'), with k1 the
+    arc-cosine kernel of degree 1 (:func:`relu_kernel`) and k0 that of degree
+    0 (:func:`step_kernel`): the feature term plus the first-layer gradient term.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+    Y : array_like, shape (m, d), optional
+    weight_var : float
+        Variance of each first-layer weight (1/d for preactivations w.x/sqrt(d)).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, m)
+    """
+    X, Y = _pair(X, Y)
+    return relu_kernel(X, Y, weight_var) + weight_var * (X @ Y.T) * step_kernel(X, Y)

@@ -20,6 +20,7 @@ REGISTRY: dict[str, str] = {
     "precision_scaling": "theorylab.studies.precision_scaling",
     "overtraining": "theorylab.studies.overtraining",
     "equality_reasoning": "theorylab.studies.equality_reasoning",
+    "adaptive_kernels": "theorylab.studies.adaptive_kernels",
 }
 
 #: what ``theorylab list`` prints without importing every study (JAX, PyTorch): each
@@ -61,6 +62,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "equality_reasoning": (
         "Rich vs lazy MLPs on same-different tasks: conceptual vs perceptual equality reasoning",
         "2503.09781",
+    ),
+    "adaptive_kernels": (
+        "Feature-learning infinite-width networks as data-adaptive kernel machines",
+        "2502.07998",
     ),
 }
 

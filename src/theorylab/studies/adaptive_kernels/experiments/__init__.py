@@ -1,0 +1,1 @@
+"""Experiments of ``adaptive_kernels``."""
