@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= report
 
-.PHONY: demo test lint install install-dev browser datasets bench clean
+.PHONY: demo test lint docs install install-dev browser datasets bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,10 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
+# torchattacks 3.5.1 with --no-deps: its dependencies would pull a CUDA torch and torchvision
 install-dev: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev,dask]'
+	$(BIN)/pip install --quiet -e '.[dev,dask,torch]'
+	$(BIN)/pip install --quiet --no-deps torchattacks==3.5.1
 
 # headless Chromium for the report test (Debian packages); skipped when not root
 browser:
@@ -44,7 +46,12 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install-dev browser datasets lint
+# the documentation site (MkDocs + Material + mkdocstrings) -> site/index.html; --strict:
+# a broken link or a missing API reference fails the build
+docs: install-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+test: install-dev browser datasets lint docs
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 bench: install-dev

@@ -1,0 +1,1 @@
+"""Experiments of pixel_regularizer, one module each."""
