@@ -16,11 +16,14 @@ ticks) and writes 200-dpi PNG plus SVG.  :func:`text_overlaps` and
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 
 import matplotlib
 
-matplotlib.use("Agg")
+if "ipykernel" not in sys.modules and not os.environ.get("MPLBACKEND"):
+    matplotlib.use("Agg")  # no display needed; a notebook keeps its inline backend
 import matplotlib.pyplot as plt
 import numpy as np
 
