@@ -54,17 +54,9 @@ docs: install-dev
 test: install-dev browser datasets lint docs
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
+# every benchmarks/bench_*.py, their tables collected in benchmarks/results.md
 bench: install-dev
-	$(BIN)/python benchmarks/bench_core.py
-	$(BIN)/python benchmarks/bench_rf_ensembles.py
-	$(BIN)/python benchmarks/bench_rnn_integration.py
-	$(BIN)/python benchmarks/bench_sgd_linear.py
-	$(BIN)/python benchmarks/bench_deep_linear.py
-	$(BIN)/python benchmarks/bench_diffusion.py
-	$(BIN)/python benchmarks/bench_precision_scaling.py
-	$(BIN)/python benchmarks/bench_overtraining.py
-	$(BIN)/python benchmarks/bench_equality_reasoning.py
-	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) $(OUT) runs .pytest_cache .ruff_cache
