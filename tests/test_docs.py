@@ -162,3 +162,29 @@ def test_site_works_offline_with_local_mathjax(site):
         assert "assets/mathjax/tex-svg-full.js" in text, page.name
         remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', text)
         assert not remote, f"{page.name} loads {remote} from the network"
+
+
+@pytest.mark.browser
+def test_site_renders_in_chromium(site):
+    """The built site opens from file:// in headless Chromium: pages, navigation, maths."""
+    from test_report import _browser
+
+    browser = _browser()
+    try:
+        browser.set_window_size(1280, 1000)
+        browser.get((site / "index.html").resolve().as_uri())
+        assert "theorylab" in browser.title
+        links = browser.find_elements("css selector", "nav a")
+        assert len(links) >= 10
+        for page in ("architecture.html", "rf_ensembles.html", "api/index.html"):
+            browser.get((site / page).resolve().as_uri())
+            assert browser.find_element("tag name", "h1").text.strip()
+        loaded = browser.execute_script(
+            "return Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)"
+        )
+        assert all(loaded), loaded
+        shot = site.parent / "docs_rf_ensembles.png"
+        browser.save_screenshot(str(shot))
+        assert shot.stat().st_size > 10_000
+    finally:
+        browser.quit()
