@@ -531,9 +531,9 @@ def run_grid(cfg, seed: int, progress=None) -> pd.DataFrame:
 def level_rows(cfg, seed: Seed) -> pd.DataFrame:
     """Train a tiny quantized model briefly and count levels per scale group.
 
-    Weights (per output channel), every linear input (per token or sequence),
-    keys and values, and the RTN / GPTQ weights at ``post_bits``; each count
-    must be <= 2^P.
+    Weights (per output channel), every linear input (per token or sequence)
+    and the keys and values of 8 calibration sequences, and the RTN / GPTQ
+    weights at ``post_bits``; each count must be <= 2^P.
 
     Parameters
     ----------
@@ -564,7 +564,11 @@ def level_rows(cfg, seed: Seed) -> pd.DataFrame:
     w_axis = 1 if gran[0] == "channel" else (1, 2)  # (L, in, out): reduce "in"
     nw = max(quant.count_levels(np.asarray(qw[n]), axis=w_axis) for n in LINEARS)
     rows.append(("weights", gran[0], bits[0], nw))
-    taps = activation_taps(params, src.calib_set[:8, :-1], bits, shape, gran)
+    # computed on the first calibration batch of hessians() below (64 sequences of
+    # T + 1 tokens: the same input shape, so one compiled forward serves both) and
+    # counted on the first 8 sequences (whole scale groups, per token or sequence)
+    taps = activation_taps(params, src.calib_set[:64], bits, shape, gran)
+    taps = {k: v[:8] for k, v in taps.items()}
     act_axis = -1 if gran[1] == "token" else (1, 2)
     na = max(
         quant.count_levels(np.asarray(v), axis=act_axis)
