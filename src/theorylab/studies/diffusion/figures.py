@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from theorylab.core.plotting import colors, figure, finish, sim_points, theory_line
+from theorylab.core.plotting import caption, colors, figure, finish, sim_points, theory_line
 
 
 def _smooth(H: np.ndarray) -> np.ndarray:
@@ -55,7 +55,11 @@ def projections(taus, centroids, theory: pd.DataFrame, sims: pd.DataFrame):
         ax.set_aspect("equal")
         finish(ax, xlabel="e1 . x", ylabel="e2 . x", title=f"tau = {tau:g}", legend=False)
     axes[0].legend(loc="lower left", fontsize=6)
-    return fig
+    return caption(
+        fig,
+        "Generated samples projected on the centroid plane at several training times tau: "
+        "the reduced theory against samples from the trained autoencoder.",
+    )
 
 
 def summary_statistics(theory: pd.DataFrame, sims: pd.DataFrame):
@@ -79,7 +83,12 @@ def summary_statistics(theory: pd.DataFrame, sims: pd.DataFrame):
             ylabel="summary statistic",
             title="learning ODE (lines) vs SGD (markers)",
         )
-    return fig
+    return caption(
+        fig,
+        "Summary statistics of the autoencoder (overlaps Omega, Q and the skip b) against "
+        "training time: the learning ODE (lines) and online SGD (markers, mean +- SE over "
+        "seeds).",
+    )
 
 
 def sample_size(eta: float, n_gen: int, theory: pd.DataFrame, sims: pd.DataFrame):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from theorylab.core.compare import r_squared
-from theorylab.core.plotting import colors, figure, finish, sim_points, theory_line
+from theorylab.core.plotting import caption, colors, figure, finish, sim_points, theory_line
 
 from . import theory as th
 from .analysis import cell_means, fits, law_inputs
@@ -269,9 +269,30 @@ def runs_figures(p, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     F = fits(p, sims)
     figs = {}
     if "neff" in F:
-        figs["qat_loss_vs_precision"] = qat_loss_vs_precision(p, sims, F)
-    figs["ptq_delta_vs_tokens"] = ptq_delta_vs_tokens(p, sims, F)
-    figs["ptq_delta_vs_bits"] = ptq_delta_vs_bits(p, sims)
-    figs["critical_data"] = critical_data(p, sims)
-    figs["parity"] = parity(p, sims, F)
+        figs["qat_loss_vs_precision"] = caption(
+            qat_loss_vs_precision(p, sims, F),
+            "Held-out loss of quantized training against the training precision: measured runs "
+            "(markers) and the fitted N_eff law (lines), with the 16-bit baseline (dotted).",
+        )
+    figs["ptq_delta_vs_tokens"] = caption(
+        ptq_delta_vs_tokens(p, sims, F),
+        "Post-training quantization degradation against training tokens D per model size and "
+        "target precision: measured (markers) and the fitted law (lines); the small CPU runs do "
+        "not reproduce the paper's exponents.",
+    )
+    figs["ptq_delta_vs_bits"] = caption(
+        ptq_delta_vs_bits(p, sims),
+        "Post-training quantization degradation against the post-training precision for RTN "
+        "(circles) and GPTQ (squares), with the second-order theory for RTN (dotted).",
+    )
+    figs["critical_data"] = caption(
+        critical_data(p, sims),
+        "Critical data D_crit / N beyond which more pretraining data hurts after quantization, "
+        "from the published constants (lines) and the runs.",
+    )
+    figs["parity"] = caption(
+        parity(p, sims, F),
+        "Fitted laws against measured values for the loss (left) and the PTQ degradation (right);"
+        " points on the diagonal are fitted exactly.",
+    )
     return figs

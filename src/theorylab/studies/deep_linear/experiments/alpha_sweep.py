@@ -10,7 +10,7 @@ import pandas as pd
 from theorylab.core.checks import Claim
 from theorylab.core.config import StudyConfig, param
 from theorylab.core.experiment import Experiment
-from theorylab.core.plotting import figure, finish, theory_line
+from theorylab.core.plotting import caption, figure, finish, theory_line
 
 from .. import theory as th
 from ..common import learning_rate, n_steps
@@ -84,7 +84,13 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         logx=True,
         title=f"overfitting peak, sigma^2={p.noise:g}",
     )
-    return {"alpha_peak": fig}
+    return {
+        "alpha_peak": caption(
+            fig,
+            "Test excess error against the sample ratio alpha = P/D at the last step and with "
+            "early stopping, from the DMFT: the overfitting peak near alpha = 1.",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

@@ -11,7 +11,7 @@ from theorylab.core.checks import Claim
 from theorylab.core.config import StudyConfig, param
 from theorylab.core.errors import ConfigError, DivergenceError
 from theorylab.core.experiment import Experiment
-from theorylab.core.plotting import colors, figure, finish, theory_line
+from theorylab.core.plotting import caption, colors, figure, finish, theory_line
 
 from .. import theory as th
 from ..common import learning_rate, n_steps
@@ -92,7 +92,13 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         logy=True,
         title="residual nets across depth (dotted: constant scale)",
     )
-    return {"residual_depth": fig}
+    return {
+        "residual_depth": caption(
+            fig,
+            "Residual networks across depth L: test excess error against training step with the "
+            "1/sqrt(L) branch scale, and with a constant scale (dotted).",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

@@ -10,7 +10,7 @@ import pandas as pd
 from theorylab.core.checks import Claim, NotEvaluable
 from theorylab.core.config import StudyConfig, param
 from theorylab.core.experiment import Experiment
-from theorylab.core.plotting import colors, figure, finish, theory_line
+from theorylab.core.plotting import caption, colors, figure, finish, theory_line
 
 from .. import theory as th
 from ..common import data_ratio, final_or_inf, n_steps
@@ -100,7 +100,13 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
             logx=True,
             logy=True,
         )
-    return {"lr_transfer": fig}
+    return {
+        "lr_transfer": caption(
+            fig,
+            "Loss after a fixed number of steps against the learning rate for several widths, muP"
+            " and NTK parameterisations (x: the run diverged).",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

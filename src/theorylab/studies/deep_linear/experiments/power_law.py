@@ -20,7 +20,7 @@ from theorylab.core.compare import fit_loglog_slope, mean_se
 from theorylab.core.config import StudyConfig, param
 from theorylab.core.errors import ConfigError
 from theorylab.core.experiment import Experiment, Seed, frame
-from theorylab.core.plotting import figure, finish
+from theorylab.core.plotting import caption, figure, finish
 
 from .. import simulate as sim
 from .. import theory as th
@@ -133,7 +133,13 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
             logy=True,
             title=f"power-law task, beta={beta:g}",
         )
-    return {"power_law": fig}
+    return {
+        "power_law": caption(
+            fig,
+            "Power-law task: test excess error of rich and lazy networks against training step, "
+            "the lazy kernel closed form (dotted) and fitted power laws (dashed).",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

@@ -10,7 +10,7 @@ from theorylab.core.compare import mean_se
 from theorylab.core.config import StudyConfig, param
 from theorylab.core.errors import ConfigError
 from theorylab.core.experiment import Experiment, Seed
-from theorylab.core.plotting import colors, figure, finish, sim_points, theory_line
+from theorylab.core.plotting import caption, colors, figure, finish, sim_points, theory_line
 
 from .. import theory as th
 from ..common import (
@@ -105,7 +105,13 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
             logy=True,
             title=f"{par}, L={p.depth}, alpha={p.alpha:g}",
         )
-    return {"widths": fig}
+    return {
+        "widths": caption(
+            fig,
+            "Test excess error against training step for several width ratios nu, muP and NTK: "
+            "DMFT (lines) and simulation (markers, mean +- SE over seeds).",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

@@ -12,7 +12,7 @@ import pandas as pd
 
 from theorylab.core.checks import Claim
 from theorylab.core.experiment import Experiment
-from theorylab.core.plotting import colors, figure, finish, theory_line
+from theorylab.core.plotting import caption, colors, figure, finish, theory_line
 
 from .. import theory as th
 
@@ -74,7 +74,13 @@ def figures(p, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         logx=True,
     )
     ax.legend(fontsize=7)
-    return {"compute_optimal_precision": fig}
+    return {
+        "compute_optimal_precision": caption(
+            fig,
+            "Compute-optimal training precision against compute C from the published constants, "
+            "with the paper's 7-8 bit band (shaded).",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

@@ -15,7 +15,7 @@ import pandas as pd
 from theorylab.core.checks import Agreement
 from theorylab.core.config import param
 from theorylab.core.experiment import Experiment, Seed, frame
-from theorylab.core.plotting import figure, finish
+from theorylab.core.plotting import caption, figure, finish
 
 from .. import simulate as sim
 from .. import theory as th
@@ -73,7 +73,13 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     plot_curves(ax, m, "data", label="digits, ReLU kernel")
     title = f"kernel SGD on digits (B={p.batch})"
     finish(ax, xlabel="step t", ylabel="population loss", title=title, logx=True, logy=True)
-    return {"kernel_digits": fig}
+    return {
+        "kernel_digits": caption(
+            fig,
+            "SGD on a ReLU kernel of the digits data: population loss against step, two-point "
+            "deterministic equivalent (lines) and simulation (markers).",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

@@ -17,7 +17,7 @@ from theorylab.core.config import StudyConfig, param
 from theorylab.core.deteq import rf_error
 from theorylab.core.errors import ConfigError
 from theorylab.core.experiment import Experiment, frame
-from theorylab.core.plotting import colors, figure, finish
+from theorylab.core.plotting import caption, colors, figure, finish
 from theorylab.core.spectra import power_law_spectrum
 
 from .. import theory as th
@@ -95,7 +95,14 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     )
     title = "random-feature floor"
     finish(axes[1], xlabel="features N", ylabel="RF floor", title=title, logx=True, logy=True)
-    return {"exponents": fig}
+    return {
+        "exponents": caption(
+            fig,
+            "Scaling exponents: the forcing term against time for several source and capacity "
+            "exponents (left) and the random-feature loss floor against the number of features N "
+            "(right).",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

@@ -17,7 +17,7 @@ from theorylab.core.compare import mean_se
 from theorylab.core.config import param
 from theorylab.core.deteq import support_edge
 from theorylab.core.experiment import Experiment, Seed, frame
-from theorylab.core.plotting import figure, finish
+from theorylab.core.plotting import caption, figure, finish
 
 from .. import simulate as sim
 from .. import theory as th
@@ -94,7 +94,14 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         plot_curves(ax, curve_stats(theory, sims, "P", q), "P", cmap="plasma")
         title = f"full-batch GD, D={p.D}"
         finish(ax, xlabel="step t", ylabel=f"{q} loss", title=title, logx=True, logy=True)
-    return {"gd": fig}
+    return {
+        "gd": caption(
+            fig,
+            "Full-batch gradient descent on finite data: train and test loss against step, "
+            "deterministic equivalent (lines) and simulation (markers, mean +- SE over data "
+            "sets).",
+        )
+    }
 
 
 def _agree(name: str, q: str) -> Agreement:

@@ -18,7 +18,7 @@ from theorylab.core.config import param
 from theorylab.core.deteq import support_edge
 from theorylab.core.errors import ConfigError
 from theorylab.core.experiment import Experiment, Seed, frame
-from theorylab.core.plotting import colors, figure, finish, sim_points, theory_line
+from theorylab.core.plotting import caption, colors, figure, finish, sim_points, theory_line
 
 from .. import simulate as sim
 from .. import theory as th
@@ -120,7 +120,13 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
             sim_points(ax, g.t, g["mean"], g.se, color=c)
         title = f"multi-pass SGD, D={p.D}, P={p.P}"
         finish(ax, xlabel="step t", ylabel=f"{q} loss", title=title, logx=True, logy=True)
-    return {"multipass": fig}
+    return {
+        "multipass": caption(
+            fig,
+            "Multi-pass SGD for several batch sizes B: the decoupled theory (lines), the exact "
+            "recursion given the data (dotted) and simulation (markers).",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

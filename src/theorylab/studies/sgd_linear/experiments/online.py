@@ -18,7 +18,7 @@ from theorylab.core.compare import mean_se
 from theorylab.core.config import param
 from theorylab.core.errors import ConfigError
 from theorylab.core.experiment import Experiment, Seed, frame
-from theorylab.core.plotting import figure, finish, sim_points, theory_line
+from theorylab.core.plotting import caption, figure, finish, sim_points, theory_line
 
 from .. import simulate as sim
 from .. import theory as th
@@ -129,7 +129,13 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     plot_curves(ax, m[m.setting != EDGE], "setting", label="{1}")
     title = f"online SGD, D={p.D}"
     finish(ax, xlabel="step t", ylabel="test loss", title=title, logx=True, logy=True)
-    figs = {"online_sgd": fig}
+    figs = {
+        "online_sgd": caption(
+            fig,
+            "Online SGD test loss against step for several learning rates and batch sizes: the "
+            "exact recursion (lines) and simulation (markers, mean +- SE over seeds).",
+        )
+    }
 
     fig, ax = figure(width=4.2, height=3.2)
     m = m[m.setting == EDGE]
@@ -140,7 +146,11 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
     sim_points(ax, m.t, m["mean"], m.se, color="k", label="simulation")
     title = f"near the stability edge (B=1, {p.edge_lr_frac:g} x edge)"
     finish(ax, xlabel="step t", ylabel="test loss", title=title, logx=True, logy=True)
-    figs["near_edge"] = fig
+    figs["near_edge"] = caption(
+        fig,
+        "Near the stability edge: the exact recursion (line), the same without the fourth-moment "
+        "term (dashed) and simulation (markers); only the full recursion follows SGD.",
+    )
     return figs
 
 

@@ -15,7 +15,7 @@ from theorylab.core.checks import Agreement, Paired
 from theorylab.core.config import param
 from theorylab.core.deteq import rf_error
 from theorylab.core.experiment import Experiment, Seed, frame
-from theorylab.core.plotting import colors, figure, finish, sim_points, theory_line
+from theorylab.core.plotting import caption, colors, figure, finish, sim_points, theory_line
 
 from .. import simulate as sim
 from .. import theory as th
@@ -69,7 +69,13 @@ def figures(p: Params, theory: pd.DataFrame, sims: pd.DataFrame) -> dict:
         ax.axhline(theory[theory.N == N]["floor"].iloc[0], color=c, lw=0.8, ls="--")
     title = f"online random features, D={p.D} (dashed: RF floor)"
     finish(ax, xlabel="step t", ylabel="test loss", title=title, logx=True, logy=True)
-    return {"online_rf": fig}
+    return {
+        "online_rf": caption(
+            fig,
+            "Online SGD on random-feature models of N features: test loss against step, theory "
+            "(lines) and simulation (markers, mean +- SE over seeds).",
+        )
+    }
 
 
 EXPERIMENT = Experiment(
