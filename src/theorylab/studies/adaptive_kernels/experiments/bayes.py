@@ -215,7 +215,6 @@ def figures(p: Params, theory, sims) -> dict:
     Phi, Phi0 = to_matrix(theory[theory.kind == "Phi"]), to_matrix(theory[theory.kind == "Phi0"])
     Lg = to_matrix(sims[sims.kind == "Phi"])
     fig, ax = figure(ncols=4, width=2.6)
-    fig.subplots_adjust(wspace=0.45)
     vmax = float(np.abs(np.r_[Phi.ravel(), Lg.ravel()]).max())
     for a, M, title in (
         (ax[0], Phi0, r"lazy $\Phi_0$"),
