@@ -56,9 +56,14 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_ERROR)
 
 
+def _cache_dir() -> Path:
+    """theorylab's cache folder: ``$THEORYLAB_CACHE`` or ``~/.cache/theorylab``."""
+    return Path(os.environ.get("THEORYLAB_CACHE", Path.home() / ".cache" / "theorylab"))
+
+
 def _crash_file(exc: BaseException) -> Path:
     """Write the traceback of an unexpected error to a file and return its path."""
-    folder = Path(os.environ.get("THEORYLAB_CACHE", Path.home() / ".cache" / "theorylab"))
+    folder = _cache_dir()
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     for base in (folder / "crashes", Path(tempfile.gettempdir())):
         try:
@@ -454,8 +459,7 @@ def _enable_jax_cache() -> None:
     """
     if os.environ.get("THEORYLAB_JAX_CACHE", "on").lower() in ("off", "0", "false", "no"):
         return
-    base = Path(os.environ.get("THEORYLAB_CACHE", Path.home() / ".cache" / "theorylab"))
-    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(base / "jax"))
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(_cache_dir() / "jax"))
     # cache every compilation that took at least 0.2 s (JAX's default is 1 s)
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
 

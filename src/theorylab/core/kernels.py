@@ -117,15 +117,21 @@ def monte_carlo_kernel(
     return g(X @ F.T) @ g(Y @ F.T).T / n_features
 
 
-def _gram_angles(C):
-    """Standard deviations (n,) and clipped correlations (n, n) of a covariance matrix."""
+def _covariance(C) -> np.ndarray:
+    """``C`` validated as a square float64 covariance matrix (non-negative diagonal)."""
     C = check_array("C", C, ndim=2)
     if C.shape[0] != C.shape[1]:
         raise ConfigError("C", f"array of shape {C.shape}", "must be a square covariance matrix")
     d = np.diag(C)
     if (d < 0).any():
         raise ConfigError("C", f"diagonal with min {d.min():.3g}", "variances must be >= 0")
-    s = np.sqrt(d)
+    return np.asarray(C, dtype=np.float64)
+
+
+def _gram_angles(C):
+    """Standard deviations (n,) and clipped correlations (n, n) of a covariance matrix."""
+    C = _covariance(C)
+    s = np.sqrt(np.diag(C))
     denom = np.outer(s, s)
     with np.errstate(invalid="ignore", divide="ignore"):
         cos = np.where(denom > 0, C / np.where(denom > 0, denom, 1.0), 1.0)
@@ -183,8 +189,7 @@ def erf_gram_kernel(C) -> np.ndarray:
     -------
     numpy.ndarray, shape (n, n)
     """
-    _gram_angles(C)
-    C = np.asarray(C, dtype=np.float64)
+    C = _covariance(C)
     d = 1.0 + 2.0 * np.diag(C)
     return (2.0 / np.pi) * np.arcsin(np.clip(2.0 * C / np.sqrt(np.outer(d, d)), -1.0, 1.0))
 
@@ -200,8 +205,7 @@ def erf_derivative_gram_kernel(C) -> np.ndarray:
     -------
     numpy.ndarray, shape (n, n)
     """
-    _gram_angles(C)
-    C = np.asarray(C, dtype=np.float64)
+    C = _covariance(C)
     d = 1.0 + 2.0 * np.diag(C)
     return (4.0 / np.pi) / np.sqrt(np.outer(d, d) - 4.0 * C**2)
 

@@ -146,12 +146,17 @@ def get_caption(fig) -> str:
     return getattr(fig, "theorylab_caption", "")
 
 
+def _in_view(axis):
+    """A predicate: is a tick location inside the axis' view interval (to rounding)?"""
+    lo, hi = sorted(axis.get_view_interval())
+    eps = 1e-9 * max(abs(lo), abs(hi), 1e-300)
+    return lambda v: lo - eps <= v <= hi + eps
+
+
 def _tick_labels(axis) -> list[tuple[float, str]]:
     """(location, label) of the labelled major ticks in view, from the axis' locator
     and formatter (no draw needed)."""
-    lo, hi = sorted(axis.get_view_interval())
-    eps = 1e-9 * max(abs(lo), abs(hi), 1e-300)
-    locs = [v for v in axis.get_major_locator()() if lo - eps <= v <= hi + eps]
+    locs = [v for v in axis.get_major_locator()() if _in_view(axis)(v)]
     fmt = axis.get_major_formatter()
     fmt.set_locs(locs)
     return [(v, t) for i, v in enumerate(locs) if (t := fmt(v, i)).strip()]
@@ -159,15 +164,12 @@ def _tick_labels(axis) -> list[tuple[float, str]]:
 
 def _visible_ticks(axis) -> list:
     """The drawn tick-label Text objects of the labelled major ticks in view."""
-    lo, hi = sorted(axis.get_view_interval())
-    eps = 1e-9 * max(abs(lo), abs(hi), 1e-300)
-    out = []
-    for tick in axis.get_major_ticks():
-        label = tick.label1
-        if lo - eps <= tick.get_loc() <= hi + eps and label.get_visible():
-            if label.get_text().strip():
-                out.append(label)
-    return out
+    in_view = _in_view(axis)
+    return [
+        t.label1
+        for t in axis.get_major_ticks()
+        if in_view(t.get_loc()) and t.label1.get_visible() and t.label1.get_text().strip()
+    ]
 
 
 def _short(value: float, pos=None) -> str:

@@ -24,6 +24,7 @@ compared quantities at the worst point (``<check>__theory``,
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
@@ -291,13 +292,11 @@ def run_sweep(
     SweepResult
     """
     study = get_study(study)
-    if isinstance(progress, Progress):
+    with contextlib.ExitStack() as stack:
+        if not isinstance(progress, Progress):
+            progress = stack.enter_context(Progress(f"{study.id} sweep", progress))
         return _run_sweep(
             study, grid, progress, preset, base, seeds, out, executor, workers, address, on_point
-        )
-    with Progress(f"{study.id} sweep", progress) as reporter:
-        return _run_sweep(
-            study, grid, reporter, preset, base, seeds, out, executor, workers, address, on_point
         )
 
 
